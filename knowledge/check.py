@@ -1,0 +1,113 @@
+"""Checks that need the whole knowledge base: references between entries.
+
+Single-entry checks (phone format, links, both languages) are in the schema.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from knowledge.base import KnowledgeBase
+from knowledge.loader import Problem
+from knowledge.schema import AREAS, Entry
+
+MENU_KINDS = {"menu": "menus", "topic": "topics", "org": "organisations", "consulate": "consulates"}
+LISTS = {"ngos", "consulates", "emergency"}
+
+
+def _origin(kb: KnowledgeBase, kind: str, entry_id: str) -> str:
+    return kb.origins.get(f"{kind}:{entry_id}", "knowledge/data")
+
+
+def _check_sources(kb: KnowledgeBase, kind: str, entries: Iterable[Entry]) -> list[Problem]:
+    problems = []
+    for entry in entries:
+        for source in (entry.source, *entry.also_sources):
+            if source.seed not in kb.sources:
+                problems.append(
+                    Problem(
+                        _origin(kb, kind, entry.id),
+                        f"{kind} ({entry.id}).source.seed",
+                        f"unknown source {source.seed!r}; list it under 'sources:'",
+                    )
+                )
+    return problems
+
+
+def _check_places(kb: KnowledgeBase) -> list[Problem]:
+    problems = []
+    for org in kb.organisations.values():
+        where = _origin(kb, "organisations", org.id)
+        for city in org.cities:
+            if city not in kb.cities:
+                problems.append(Problem(where, f"organisations ({org.id}).cities", f"unknown city {city!r}"))
+        for tag in org.services:
+            if tag not in kb.services:
+                problems.append(
+                    Problem(where, f"organisations ({org.id}).services", f"unknown service tag {tag!r}")
+                )
+    for consulate in kb.consulates.values():
+        if consulate.city not in kb.cities:
+            problems.append(
+                Problem(
+                    _origin(kb, "consulates", consulate.id),
+                    f"consulates ({consulate.id}).city",
+                    f"unknown city {consulate.city!r}",
+                )
+            )
+    codes: dict[str, str] = {}
+    for org in kb.organisations.values():
+        if org.code in codes:
+            problems.append(
+                Problem(
+                    _origin(kb, "organisations", org.id),
+                    f"organisations ({org.id}).code",
+                    f"code {org.code!r} is already used by {codes[org.code]}",
+                )
+            )
+        codes[org.code] = org.id
+    return problems
+
+
+def _check_menus(kb: KnowledgeBase) -> list[Problem]:
+    problems = []
+    if "main" not in kb.menus:
+        problems.append(Problem("knowledge/data", "menus", "there is no menu with id 'main'"))
+    for menu in kb.menus.values():
+        where = _origin(kb, "menus", menu.id)
+        for index, option in enumerate(menu.options):
+            kind, target = option.target.split(":", 1)
+            ok = target in LISTS if kind == "list" else target in getattr(kb, MENU_KINDS[kind])
+            if not ok:
+                problems.append(
+                    Problem(where, f"menus ({menu.id}).options[{index}].target", f"{option.target!r} points nowhere")
+                )
+    for area in AREAS:
+        if area not in kb.menus:
+            problems.append(Problem("knowledge/data", "menus", f"area {area!r} has no menu with id {area!r}"))
+    return problems
+
+
+def _check_related(kb: KnowledgeBase) -> list[Problem]:
+    return [
+        Problem(_origin(kb, "topics", topic.id), f"topics ({topic.id}).related", f"unknown topic {rel!r}")
+        for topic in kb.topics.values()
+        for rel in topic.related
+        if rel not in kb.topics
+    ]
+
+
+def check_knowledge(kb: KnowledgeBase, required_messages: Iterable[str] = ()) -> list[Problem]:
+    """Every cross-reference problem in ``kb``; empty when all is well."""
+    problems: list[Problem] = []
+    for kind in ("topics", "organisations", "consulates"):
+        problems += _check_sources(kb, kind, getattr(kb, kind).values())
+    problems += _check_places(kb)
+    problems += _check_menus(kb)
+    problems += _check_related(kb)
+    problems += [
+        Problem("knowledge/data/messages.yaml", f"messages.{key}", "missing message")
+        for key in required_messages
+        if key not in kb.messages
+    ]
+    return problems

@@ -1,0 +1,117 @@
+"""Read the YAML files under ``knowledge/data`` into a :class:`KnowledgeBase`.
+
+Errors carry the file, the entry id and the field, so an editor who is not a
+programmer can find and fix the line::
+
+    knowledge/data/health/sis.yaml: topics[2] (sis-gratuito).links[0].url:
+        link 'www.gob.pe' is not an http(s) URL
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from knowledge.base import KnowledgeBase
+from knowledge.schema import KnowledgeFile
+
+DATA_DIR = Path(__file__).parent / "data"
+KINDS = ("topics", "organisations", "consulates", "cities", "services", "menus", "sources")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in the knowledge files."""
+
+    path: str
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.where}: {self.message}"
+
+
+class KnowledgeError(Exception):
+    """The knowledge files do not load or do not pass the checks."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"  {p}" for p in problems[:50])
+        more = f"\n  … and {len(problems) - 50} more" if len(problems) > 50 else ""
+        super().__init__(f"{len(problems)} problem(s) in the knowledge files:\n{lines}{more}")
+
+
+def _describe_location(raw: object, loc: tuple[int | str, ...]) -> str:
+    """Turn a pydantic error location into ``topics[2] (sis-gratuito).links[0].url``."""
+    parts: list[str] = []
+    node = raw
+    for i, step in enumerate(loc):
+        if isinstance(step, int):
+            parts[-1] += f"[{step}]"
+        else:
+            parts.append(str(step))
+        try:
+            node = node[step]  # type: ignore[index]
+        except (KeyError, IndexError, TypeError):
+            node = None
+        if i == 1 and isinstance(node, dict) and "id" in node:
+            parts[-1] += f" ({node['id']})"
+    return ".".join(parts) or "(file)"
+
+
+def read_file(path: Path, rel: str) -> tuple[KnowledgeFile | None, list[Problem]]:
+    """Parse and validate one YAML file; ``rel`` is how problems name it."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        return None, [Problem(rel, "(file)", f"not valid YAML: {exc}")]
+    if not isinstance(raw, dict):
+        return None, [Problem(rel, "(file)", "must be a mapping with keys like 'topics:'")]
+    try:
+        return KnowledgeFile.model_validate(raw), []
+    except ValidationError as exc:
+        return None, [
+            Problem(rel, _describe_location(raw, err["loc"]), err["msg"]) for err in exc.errors()
+        ]
+
+
+def load_files(root: Path = DATA_DIR) -> tuple[KnowledgeBase, list[Problem]]:
+    """Load every ``*.yaml`` under ``root``; return the base and any problems found."""
+    kb = KnowledgeBase()
+    problems: list[Problem] = []
+    for path in sorted(root.rglob("*.yaml")):
+        rel = str(path.relative_to(root.parent.parent))
+        content, file_problems = read_file(path, rel)
+        problems.extend(file_problems)
+        if content is None:
+            continue
+        for kind in KINDS:
+            table = getattr(kb, kind)
+            for index, item in enumerate(getattr(content, kind)):
+                if item.id in table:
+                    first = kb.origins[f"{kind}:{item.id}"]
+                    problems.append(
+                        Problem(rel, f"{kind}[{index}] ({item.id})", f"duplicate id, see {first}")
+                    )
+                    continue
+                table[item.id] = item
+                kb.origins[f"{kind}:{item.id}"] = rel
+        for key, text in content.messages.items():
+            if key in kb.messages:
+                problems.append(Problem(rel, f"messages.{key}", "duplicate message key"))
+            kb.messages[key] = text
+    return kb, problems
+
+
+def load_knowledge(root: Path = DATA_DIR) -> KnowledgeBase:
+    """Load and check the knowledge base; raise :class:`KnowledgeError` on any problem."""
+    from knowledge.check import check_knowledge
+
+    kb, problems = load_files(root)
+    problems.extend(check_knowledge(kb))
+    if problems:
+        raise KnowledgeError(problems)
+    return kb
