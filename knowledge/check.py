@@ -40,11 +40,15 @@ def _check_places(kb: KnowledgeBase) -> list[Problem]:
         where = _origin(kb, "organisations", org.id)
         for city in org.cities:
             if city not in kb.cities:
-                problems.append(Problem(where, f"organisations ({org.id}).cities", f"unknown city {city!r}"))
+                problems.append(
+                    Problem(where, f"organisations ({org.id}).cities", f"unknown city {city!r}")
+                )
         for tag in org.services:
             if tag not in kb.services:
                 problems.append(
-                    Problem(where, f"organisations ({org.id}).services", f"unknown service tag {tag!r}")
+                    Problem(
+                        where, f"organisations ({org.id}).services", f"unknown service tag {tag!r}"
+                    )
                 )
     for consulate in kb.consulates.values():
         if consulate.city not in kb.cities:
@@ -80,17 +84,27 @@ def _check_menus(kb: KnowledgeBase) -> list[Problem]:
             ok = target in LISTS if kind == "list" else target in getattr(kb, MENU_KINDS[kind])
             if not ok:
                 problems.append(
-                    Problem(where, f"menus ({menu.id}).options[{index}].target", f"{option.target!r} points nowhere")
+                    Problem(
+                        where,
+                        f"menus ({menu.id}).options[{index}].target",
+                        f"{option.target!r} points nowhere",
+                    )
                 )
     for area in AREAS:
         if area not in kb.menus:
-            problems.append(Problem("knowledge/data", "menus", f"area {area!r} has no menu with id {area!r}"))
+            problems.append(
+                Problem("knowledge/data", "menus", f"area {area!r} has no menu with id {area!r}")
+            )
     return problems
 
 
 def _check_related(kb: KnowledgeBase) -> list[Problem]:
     return [
-        Problem(_origin(kb, "topics", topic.id), f"topics ({topic.id}).related", f"unknown topic {rel!r}")
+        Problem(
+            _origin(kb, "topics", topic.id),
+            f"topics ({topic.id}).related",
+            f"unknown topic {rel!r}",
+        )
         for topic in kb.topics.values()
         for rel in topic.related
         if rel not in kb.topics

@@ -1,0 +1,130 @@
+"""Telegram: webhook updates in, replies out through python-telegram-bot's ``Bot``.
+
+The webhook checks ``X-Telegram-Bot-Api-Secret-Token`` against
+``TELEGRAM_WEBHOOK_SECRET`` (constant-time), turns the Update into an
+:class:`~flows.turn.Incoming` (text, location, ``/start CODE``, button
+presses) and sends the replies with ``sendMessage``; menus get an inline
+keyboard whose buttons send the option number back as callback data.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request, Response
+from starlette.concurrency import run_in_threadpool
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import TelegramError
+from telegram.request import HTTPXRequest
+
+from bot.channels.split import TELEGRAM_LIMIT, split_text
+from bot.runtime import RuntimeDep
+from flows.turn import Incoming, Location, Reply
+
+log = logging.getLogger("pana.telegram")
+router = APIRouter()
+BUTTONS_PER_ROW = 1
+
+
+def make_bot(token: str, base_url: str) -> Bot:
+    """A Bot that talks to ``base_url`` (the public Bot API, or a fake one in tests)."""
+    return Bot(token, base_url=base_url, request=HTTPXRequest(connection_pool_size=32))
+
+
+def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    if not reply.options:
+        return None
+    rows = [
+        [InlineKeyboardButton(f"{o.key}. {o.label}"[:64], callback_data=o.key)]
+        for o in reply.options
+    ]
+    return InlineKeyboardMarkup(rows)
+
+
+def _incoming(update: Update) -> tuple[Incoming, int, int] | None:
+    """(incoming, user id, chat id) for the updates Pana answers; None for the rest."""
+    today = date.today()
+    if update.callback_query is not None:
+        query = update.callback_query
+        chat = query.message.chat.id if query.message else query.from_user.id
+        text = query.data or ""
+        lang = query.from_user.language_code
+        return Incoming("telegram", text, language_hint=lang, today=today), query.from_user.id, chat
+    message = update.message or update.edited_message
+    if message is None or message.from_user is None:
+        return None
+    text = message.text or message.caption or ""
+    if text.startswith("/start"):
+        # "/start CODE" from a flyer's t.me link: the code reads like "hola CODE".
+        text = "hola " + text[len("/start") :].strip()
+    location = None
+    if message.location is not None:
+        location = Location(message.location.latitude, message.location.longitude)
+    media = bool(
+        message.photo or message.voice or message.audio or message.video or message.document
+        or message.sticker or message.video_note
+    )  # fmt: skip
+    incoming = Incoming(
+        "telegram",
+        text,
+        location=location,
+        has_media=media and not message.text,
+        language_hint=message.from_user.language_code,
+        today=today,
+    )
+    return incoming, message.from_user.id, message.chat.id
+
+
+async def send_replies(bot: Bot, chat_id: int, replies: list[Reply]) -> None:
+    for reply in replies:
+        pieces = split_text(reply.text, TELEGRAM_LIMIT)
+        for index, piece in enumerate(pieces):
+            markup = keyboard(reply) if index == len(pieces) - 1 else None
+            await bot.send_message(chat_id, piece, reply_markup=markup)
+
+
+@router.post("/webhooks/telegram", tags=["channels"])
+async def telegram_webhook(request: Request, runtime: RuntimeDep) -> Response:
+    """An Update from Telegram; replies are sent with sendMessage."""
+    settings = runtime.settings
+    bot: Bot | None = getattr(request.app.state, "telegram_bot", None)
+    if not settings.telegram_enabled or bot is None:
+        raise HTTPException(404, "Telegram is not enabled")
+    given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+    expected = settings.telegram_webhook_secret
+    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+        raise HTTPException(403, "invalid secret token")
+    try:
+        data: Any = await request.json()
+        update = Update.de_json(data, bot) if isinstance(data, dict) else None
+    except (ValueError, TypeError, KeyError) as exc:
+        raise HTTPException(400, "malformed update") from exc
+    if update is None:
+        raise HTTPException(400, "malformed update")
+    parsed = _incoming(update)
+    if parsed is None:
+        return Response(status_code=200)
+    incoming, user_id, chat_id = parsed
+    outcome = await run_in_threadpool(
+        runtime.helpline.receive, "telegram", str(user_id), incoming, str(update.update_id)
+    )
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer()
+        await send_replies(bot, chat_id, outcome.replies)
+    except TelegramError:
+        log.exception(
+            "could not send the reply to Telegram", extra={"user": outcome.pseudonym[:12]}
+        )
+    return Response(status_code=200)
+
+
+async def set_webhook(bot: Bot, public_base_url: str, secret: str) -> bool:
+    """Register ``PUBLIC_BASE_URL/webhooks/telegram`` with the secret token."""
+    url = f"{public_base_url.rstrip('/')}/webhooks/telegram"
+    return await bot.set_webhook(
+        url=url, secret_token=secret, allowed_updates=["message", "callback_query"]
+    )

@@ -1,0 +1,162 @@
+"""The ``pana`` command line.
+
+pana serve [--host H] [--port P] [--workers N]   run the web server
+pana chat                                        talk to the bot in the terminal
+pana db upgrade                                  apply database migrations
+pana kb check                                    validate the knowledge files
+pana eval [--cases DIR] [--verbose]              measure understanding accuracy
+pana unanswered [--days N]                       what people asked that Pana could not answer
+pana purge                                       delete data older than RETENTION_DAYS
+pana telegram set-webhook                        register the Telegram webhook
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from bot.settings import Settings
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = Settings()
+    from bot.database import make_engine
+    from bot.migrate import upgrade
+
+    upgrade(make_engine(settings.database_url))
+    uvicorn.run(
+        "bot.main:app",
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=settings.log_level.lower(),
+        timeout_graceful_shutdown=20,
+        proxy_headers=True,
+        access_log=False,
+    )
+    return 0
+
+
+def _chat(_: argparse.Namespace) -> int:
+    from bot.console import run_console
+
+    return run_console()
+
+
+def _db(args: argparse.Namespace) -> int:
+    from bot.database import make_engine
+    from bot.migrate import upgrade
+
+    settings = Settings()
+    upgrade(make_engine(settings.database_url))
+    print("database is up to date")
+    return 0
+
+
+def _kb(_: argparse.Namespace) -> int:
+    from flows.engine import REQUIRED_MESSAGES
+    from knowledge.check import check_knowledge
+    from knowledge.loader import load_files
+
+    kb, problems = load_files()
+    problems += check_knowledge(kb, REQUIRED_MESSAGES)
+    for problem in problems:
+        print(problem)
+    print(
+        f"{len(kb.topics)} topics, {len(kb.organisations)} organisations, "
+        f"{len(kb.consulates)} consulates, {len(kb.cities)} cities, {len(kb.menus)} menus: "
+        f"{'OK' if not problems else f'{len(problems)} problem(s)'}"
+    )
+    return 1 if problems else 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from bot.evaluation import main as evaluate
+
+    return evaluate(args.cases, verbose=args.verbose, minimum=args.minimum)
+
+
+def _unanswered(args: argparse.Namespace) -> int:
+    from bot.reports import print_unanswered
+
+    return print_unanswered(Settings(), days=args.days, kind=args.kind)
+
+
+def _purge(_: argparse.Namespace) -> int:
+    from bot.runtime import build_runtime
+
+    settings = Settings()
+    removed = build_runtime(settings).helpline.purge(settings.retention_days)
+    print(
+        f"removed {removed['conversations']} conversation(s) and {removed['deliveries']} "
+        f"delivery record(s) older than {settings.retention_days} days"
+    )
+    return 0
+
+
+def _telegram(args: argparse.Namespace) -> int:
+    from bot.channels.telegram import make_bot, set_webhook
+
+    settings = Settings()
+    if not (settings.telegram_bot_token and settings.public_base_url):
+        print("set TELEGRAM_BOT_TOKEN and PUBLIC_BASE_URL first", file=sys.stderr)
+        return 2
+    if not settings.telegram_webhook_secret:
+        print("set TELEGRAM_WEBHOOK_SECRET first (any long random string)", file=sys.stderr)
+        return 2
+    bot = make_bot(settings.telegram_bot_token, settings.telegram_api_base_url)
+    ok = asyncio.run(set_webhook(bot, settings.public_base_url, settings.telegram_webhook_secret))
+    print("webhook registered" if ok else "Telegram refused the webhook")
+    return 0 if ok else 1
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="pana", description="Pana helpline bot")
+    commands = root.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the web server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(run=_serve)
+
+    commands.add_parser("chat", help="talk to the bot in this terminal").set_defaults(run=_chat)
+
+    db = commands.add_parser("db", help="database tasks")
+    db.add_argument("action", choices=["upgrade"])
+    db.set_defaults(run=_db)
+
+    kb = commands.add_parser("kb", help="knowledge base tasks")
+    kb.add_argument("action", choices=["check"])
+    kb.set_defaults(run=_kb)
+
+    evaluation = commands.add_parser("eval", help="measure understanding on the conversation set")
+    evaluation.add_argument("--cases", default="tests/conversations")
+    evaluation.add_argument("--verbose", action="store_true", help="show every failure in full")
+    evaluation.add_argument("--minimum", type=float, default=0.95)
+    evaluation.set_defaults(run=_eval)
+
+    unanswered = commands.add_parser("unanswered", help="questions Pana could not answer")
+    unanswered.add_argument("--days", type=int, default=30)
+    unanswered.add_argument("--kind", choices=["unanswered", "near_miss"], default="unanswered")
+    unanswered.set_defaults(run=_unanswered)
+
+    commands.add_parser("purge", help="delete old data now").set_defaults(run=_purge)
+
+    tg = commands.add_parser("telegram", help="Telegram tasks")
+    tg.add_argument("action", choices=["set-webhook"])
+    tg.set_defaults(run=_telegram)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return int(args.run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,257 @@
+"""One message in, replies out: storage, limits and the engine, in one transaction.
+
+Every channel calls :meth:`Helpline.receive`. It records the delivery (so a
+retry is answered once), loads and locks the user's state, asks the engine,
+and writes the new state, the counters and any unanswered question, all in
+one database transaction: either everything is stored or nothing is.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.limits import RateWindow
+from bot.models import Conversation, DailyCount, Delivery, UnansweredQuestion
+from bot.privacy import pseudonymise, scrub
+from flows.engine import Engine
+from flows.turn import Event, Incoming, Reply, State
+
+log = logging.getLogger("pana.helpline")
+
+
+@dataclass
+class Outcome:
+    """What to send back. ``duplicate``: a retried delivery, already answered."""
+
+    replies: list[Reply] = field(default_factory=list)
+    duplicate: bool = False
+    limited: bool = False
+    pseudonym: str = ""
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """SQLite returns naive datetimes; treat them as UTC."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
+
+
+class Helpline:
+    """The bot as the channels see it.
+
+    Example::
+
+        helpline = Helpline(engine, sessions, key=b"…", user_messages_per_minute=20)
+        outcome = helpline.receive("whatsapp", "+51987654321", Incoming("whatsapp", "hola"),
+                                   delivery_id="SM123")
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        sessions: sessionmaker[Session],
+        key: bytes,
+        user_messages_per_minute: int = 20,
+        global_messages_per_minute: int = 3000,
+    ) -> None:
+        self.engine = engine
+        self.sessions = sessions
+        self.key = key
+        self.user_limit = user_messages_per_minute
+        self.global_window = RateWindow(global_messages_per_minute)
+        self.last_handled: datetime | None = None
+
+    def pseudonym(self, channel: str, platform_id: str) -> str:
+        return pseudonymise(self.key, channel, platform_id)
+
+    def receive(
+        self,
+        channel: str,
+        platform_id: str,
+        incoming: Incoming,
+        delivery_id: str | None = None,
+        now: datetime | None = None,
+    ) -> Outcome:
+        """Handle one message; see the module docstring for the guarantees."""
+        now = now or _utcnow()
+        pseudonym = self.pseudonym(channel, platform_id)
+        with self.sessions() as session, session.begin():
+            if delivery_id and not self._record_delivery(
+                session, channel, delivery_id, pseudonym, now
+            ):
+                log.info("duplicate delivery", extra={"user": pseudonym[:12], "channel": channel})
+                return Outcome(duplicate=True, pseudonym=pseudonym)
+            conversation, is_new = self._lock_conversation(session, pseudonym, channel, now)
+            outcome = self._answer(session, conversation, is_new, channel, incoming, now)
+        self.last_handled = now
+        log.info(
+            "message handled",
+            extra={"user": pseudonym[:12], "channel": channel, "replies": len(outcome.replies)},
+        )
+        outcome.pseudonym = pseudonym
+        return outcome
+
+    # -- steps ----------------------------------------------------------------
+
+    def _record_delivery(
+        self, session: Session, channel: str, delivery_id: str, pseudonym: str, now: datetime
+    ) -> bool:
+        """Insert the delivery key; False when it was already there (a retry)."""
+        try:
+            with session.begin_nested():
+                session.add(
+                    Delivery(
+                        channel=channel, delivery_id=delivery_id[:128], pseudonym=pseudonym,
+                        created_at=now,
+                    )
+                )  # fmt: skip
+                session.flush()
+        except IntegrityError:
+            return False
+        return True
+
+    def _lock_conversation(
+        self, session: Session, pseudonym: str, channel: str, now: datetime
+    ) -> tuple[Conversation, bool]:
+        query = select(Conversation).where(Conversation.pseudonym == pseudonym)
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update()
+        conversation = session.scalars(query).first()
+        if conversation is not None:
+            return conversation, False
+        conversation = Conversation(
+            pseudonym=pseudonym, channel=channel, state={}, version=0, created_at=now,
+            updated_at=now, window_start=now, window_count=0,
+        )  # fmt: skip
+        try:
+            with session.begin_nested():
+                session.add(conversation)
+                session.flush()
+        except IntegrityError:
+            # Another worker created it a moment ago: take theirs, locked.
+            return session.scalars(query).one(), False
+        return conversation, True
+
+    def _over_limit(self, conversation: Conversation, now: datetime) -> bool | None:
+        """None: within the limit; True: first message over it; False: silence."""
+        start = _aware(conversation.window_start)
+        if start is None or now - start >= timedelta(minutes=1):
+            conversation.window_start, conversation.window_count = now, 1
+            return None
+        conversation.window_count += 1
+        if conversation.window_count <= self.user_limit:
+            return None
+        return conversation.window_count == self.user_limit + 1
+
+    def _answer(
+        self,
+        session: Session,
+        conversation: Conversation,
+        is_new: bool,
+        channel: str,
+        incoming: Incoming,
+        now: datetime,
+    ) -> Outcome:
+        day = now.date()
+        first_today = is_new or (_aware(conversation.updated_at) or now).date() != day
+        state = State.from_dict(conversation.state)
+        _count(session, day, channel, "messages")
+        if first_today:
+            _count(session, day, channel, "conversations")
+        over = self._over_limit(conversation, now)
+        if over is not None:
+            conversation.updated_at = now
+            replies = [Reply(self.engine.kb.message("slow_down", state.lang))] if over else []
+            return Outcome(replies=replies, limited=True)
+        if not self.global_window.allow():
+            log.warning("global ceiling reached: message left unanswered")
+            return Outcome(limited=True)
+        turn = self.engine.handle(state, incoming)
+        if any(e.kind == "delete_user" for e in turn.events):
+            _forget(session, conversation.pseudonym)
+            return Outcome(replies=turn.replies)
+        self._record_events(session, turn.events, is_new, channel, day, turn.state.lang, now)
+        conversation.state = turn.state.to_dict()
+        conversation.version += 1
+        conversation.updated_at = now
+        return Outcome(replies=turn.replies)
+
+    def _record_events(
+        self,
+        session: Session,
+        events: list[Event],
+        is_new: bool,
+        channel: str,
+        day: date,
+        lang: str,
+        now: datetime,
+    ) -> None:
+        guesses = next((e.detail for e in events if e.kind == "near_miss"), "")
+        for event in events:
+            if event.kind == "answered":
+                _count(session, day, channel, "answered", event.value)
+            elif event.kind == "referral" and is_new:
+                _count(session, day, channel, "referral", event.value)
+            elif event.kind == "unanswered":
+                _count(session, day, channel, "unanswered")
+                session.add(_question(event.value, "unanswered", lang, guesses, now))
+        if guesses and not any(e.kind == "unanswered" for e in events):
+            text = next(e.value for e in events if e.kind == "near_miss")
+            session.add(_question(text, "near_miss", lang, guesses, now))
+
+    # -- maintenance ----------------------------------------------------------
+
+    def forget(self, channel: str, platform_id: str) -> None:
+        """Delete everything tied to one user (also reachable by "borrar mis datos")."""
+        with self.sessions() as session, session.begin():
+            _forget(session, self.pseudonym(channel, platform_id))
+
+    def purge(self, older_than_days: int, now: datetime | None = None) -> dict[str, int]:
+        """Delete conversations and delivery records unused for ``older_than_days``."""
+        cutoff = (now or _utcnow()) - timedelta(days=older_than_days)
+        with self.sessions() as session, session.begin():
+            conversations = session.execute(
+                delete(Conversation).where(Conversation.updated_at < cutoff)
+            ).rowcount
+            deliveries = session.execute(
+                delete(Delivery).where(Delivery.created_at < cutoff)
+            ).rowcount
+        return {"conversations": conversations or 0, "deliveries": deliveries or 0}
+
+
+def _question(text: str, kind: str, lang: str, guesses: str, now: datetime) -> UnansweredQuestion:
+    return UnansweredQuestion(
+        created_at=now, lang=lang, kind=kind, text=scrub(text)[:1000], guesses=guesses[:400]
+    )
+
+
+def _forget(session: Session, pseudonym: str) -> None:
+    session.execute(delete(Conversation).where(Conversation.pseudonym == pseudonym))
+    session.execute(delete(Delivery).where(Delivery.pseudonym == pseudonym))
+
+
+def _count(session: Session, day: date, channel: str, metric: str, key: str = "") -> None:
+    """Add one to a daily counter (an upsert on SQLite and PostgreSQL)."""
+    dialect = session.get_bind().dialect.name
+    values: dict[str, Any] = {"day": day, "channel": channel, "metric": metric, "key": key[:120]}
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(DailyCount).values(count=1, **values)
+    statement = statement.on_conflict_do_update(
+        index_elements=["day", "channel", "metric", "key"],
+        set_={"count": DailyCount.count + 1},
+    )
+    session.execute(statement)

@@ -1,0 +1,50 @@
+"""In-process rate limits: a global ceiling and per-key (browser id, IP) windows.
+
+Per-user limits for WhatsApp, SMS and Telegram live in the database (see
+``bot.helpline``) so they hold across workers; these in-memory ones guard
+the web chat and the bill, where an approximate per-process count is enough.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+
+class RateWindow:
+    """Counts events in the current minute; ``allow()`` is False past the limit."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self._lock = threading.Lock()
+        self._window = 0
+        self._count = 0
+
+    def allow(self, now: float | None = None) -> bool:
+        minute = int((now if now is not None else time.monotonic()) // 60)
+        with self._lock:
+            if minute != self._window:
+                self._window, self._count = minute, 0
+            self._count += 1
+            return self._count <= self.per_minute
+
+
+class KeyedRateLimiter:
+    """One :class:`RateWindow` per key, forgetting keys from earlier minutes."""
+
+    def __init__(self, per_minute: int, max_keys: int = 100_000) -> None:
+        self.per_minute = per_minute
+        self.max_keys = max_keys
+        self._lock = threading.Lock()
+        self._minute = 0
+        self._counts: dict[str, int] = {}
+
+    def allow(self, key: str, now: float | None = None, limit: int | None = None) -> bool:
+        """Count one event for ``key``; ``limit`` overrides the per-minute limit."""
+        minute = int((now if now is not None else time.monotonic()) // 60)
+        with self._lock:
+            if minute != self._minute or len(self._counts) > self.max_keys:
+                self._minute, self._counts = minute, {}
+            count = self._counts.get(key, 0) + 1
+            self._counts[key] = count
+            return count <= (limit or self.per_minute)

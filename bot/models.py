@@ -1,0 +1,77 @@
+"""Database tables. What is stored, and what is deliberately not.
+
+- ``conversations``: one row per user, keyed by a pseudonym (HMAC of channel
+  and platform id). Holds the engine's :class:`~flows.turn.State` (language,
+  menu, last topic) and the flood-limit window. No phone number, Telegram id,
+  name or message text.
+- ``deliveries``: one row per platform message id, so a retried delivery is
+  answered once. Tied to the pseudonym only so "borrar mis datos" removes it.
+- ``daily_counts``: aggregate counters for the dashboard (messages,
+  conversations, topics, referrals per day and channel). No pseudonym.
+- ``unanswered_questions``: texts the bot could not answer, scrubbed of
+  phone numbers, e-mails and document numbers, with no user id.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Date, DateTime, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+
+    pseudonym: Mapped[str] = mapped_column(String(64), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: Incremented on every write (optimistic concurrency check).
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    #: Flood limit: start of the current one-minute window and messages in it.
+    window_start: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    window_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Delivery(Base):
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("channel", "delivery_id", name="uq_delivery"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    delivery_id: Mapped[str] = mapped_column(String(128))
+    pseudonym: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class DailyCount(Base):
+    __tablename__ = "daily_counts"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    #: ``messages``, ``conversations``, ``answered``, ``unanswered``, ``referral``.
+    metric: Mapped[str] = mapped_column(String(24), primary_key=True)
+    #: What was counted: a target (``topic:sis-gratuito``), an organisation id, or "".
+    key: Mapped[str] = mapped_column(String(120), primary_key=True, default="")
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class UnansweredQuestion(Base):
+    __tablename__ = "unanswered_questions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    lang: Mapped[str] = mapped_column(String(4))
+    #: ``unanswered`` (no confident answer) or ``near_miss`` (asked which one).
+    kind: Mapped[str] = mapped_column(String(16), default="unanswered")
+    #: The question with personal data replaced by placeholders.
+    text: Mapped[str] = mapped_column(Text)
+    #: Below-threshold candidates, for the near-miss report ("" if none).
+    guesses: Mapped[str] = mapped_column(String(400), default="")

@@ -1,0 +1,137 @@
+"""The plain values the engine takes and returns.
+
+A channel turns a Twilio form, a Telegram update or a web-chat request into
+an :class:`Incoming`; :meth:`flows.engine.Engine.handle` returns a
+:class:`Turn` with the user's new :class:`State`, the :class:`Reply` texts to
+send, and :class:`Event` records for storage and statistics. Nothing here
+does I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields, replace
+from datetime import date
+from typing import Any, Literal
+
+Channel = Literal["whatsapp", "sms", "telegram", "web", "console"]
+
+#: Longest text the engine reads; longer messages are cut (a story fits easily).
+MAX_TEXT_LENGTH = 1000
+
+
+@dataclass(frozen=True)
+class Location:
+    latitude: float
+    longitude: float
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One message from a user, as any channel delivers it.
+
+    Example::
+
+        Incoming(channel="whatsapp", text="hola")
+        Incoming(channel="telegram", location=Location(-8.11, -79.03))
+    """
+
+    channel: Channel
+    text: str = ""
+    location: Location | None = None
+    #: The message carried a photo, voice note or file (which the bot cannot read).
+    has_media: bool = False
+    #: The language the user's app is set to, when the channel knows (Telegram).
+    language_hint: str | None = None
+    #: Today's date where the user is; used to flag answers that may be out of date.
+    today: date | None = None
+
+
+@dataclass(frozen=True)
+class State:
+    """What the engine remembers about one user between messages.
+
+    Stored as JSON by ``bot.storage``. Holds no personal data: no phone
+    number, name or message text.
+    """
+
+    lang: str = "es"
+    #: The menu the user is in (for context and "atrás").
+    menu: str | None = None
+    #: Targets that the numbers 1..n select right now (a menu or a question).
+    options: tuple[str, ...] = ()
+    #: Menus visited, for "atrás".
+    trail: tuple[str, ...] = ()
+    #: The last thing answered (``topic:sis-gratuito``), for follow-ups.
+    last: str | None = None
+    #: The city the user mentioned last, to narrow NGO answers.
+    city: str | None = None
+    #: What the last reply asked for: ``city`` or ``delete`` confirmation.
+    awaiting: str | None = None
+    #: The privacy notice has been shown.
+    welcomed: bool = False
+    #: The user said "stop": the bot sends nothing unprompted.
+    opted_out: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["options"] = list(self.options)
+        data["trail"] = list(self.trail)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> State:
+        """Rebuild a state, ignoring unknown or malformed fields (old versions)."""
+        if not isinstance(data, dict):
+            return cls()
+        known = {f.name for f in fields(cls)}
+        clean = {k: v for k, v in data.items() if k in known}
+        for key in ("options", "trail"):
+            value = clean.get(key, ())
+            clean[key] = tuple(str(v) for v in value) if isinstance(value, list | tuple) else ()
+        try:
+            return replace(cls(), **clean)
+        except TypeError:
+            return cls()
+
+
+@dataclass(frozen=True)
+class Option:
+    """A numbered choice; Telegram shows it as a button whose data is ``key``."""
+
+    key: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message to send. ``short`` is the SMS form: a line and the link."""
+
+    text: str
+    options: tuple[Option, ...] = ()
+    short: str | None = None
+
+
+EventKind = Literal[
+    "answered",  # value: the target answered (topic:…, org:…, list:ngos:trujillo)
+    "referral",  # value: organisation id whose flyer code the user sent
+    "unanswered",  # value: the message text (scrubbed before storage)
+    "near_miss",  # value: the message text; detail: best candidate
+    "delete_user",  # the user confirmed deletion of their data
+    "opt_out",
+]
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: EventKind
+    value: str = ""
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Turn:
+    """The engine's answer to one :class:`Incoming`."""
+
+    state: State
+    replies: list[Reply] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
