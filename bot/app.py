@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot import logs
+from bot import admin, logs
 from bot.channels import telegram, twilio, web
 from bot.limits import KeyedRateLimiter
 from bot.migrate import upgrade
@@ -151,4 +151,5 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
     app.include_router(twilio.router)
     app.include_router(telegram.router)
     app.include_router(web.router)
+    app.include_router(admin.router)
     return app

@@ -7,6 +7,7 @@ pana kb check                                    validate the knowledge files
 pana eval [--cases DIR] [--verbose]              measure understanding accuracy
 pana unanswered [--days N]                       what people asked that Pana could not answer
 pana purge                                       delete data older than RETENTION_DAYS
+pana flyer --org CODE [--lang es|en] [--out F]   printable flyer (PDF, PNG; A4 and A5)
 pana telegram set-webhook                        register the Telegram webhook
 """
 
@@ -86,6 +87,32 @@ def _unanswered(args: argparse.Namespace) -> int:
     return print_unanswered(Settings(), days=args.days, kind=args.kind)
 
 
+def _flyer(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bot.flyer import find_organisation, flyer_content, write_flyers
+    from knowledge import load_knowledge
+
+    settings = Settings()
+    if not settings.whatsapp_number:
+        print("set WHATSAPP_NUMBER (E.164, like +51999999999) first", file=sys.stderr)
+        return 2
+    kb = load_knowledge()
+    try:
+        org = find_organisation(kb, args.org)
+        content = flyer_content(
+            kb, org, args.lang, settings.whatsapp_number, settings.telegram_bot_username
+        )
+    except (LookupError, ValueError) as exc:
+        codes = ", ".join(sorted(o.code for o in kb.organisations.values()))
+        print(f"{exc}\nknown codes: {codes}", file=sys.stderr)
+        return 2
+    out = Path(args.out or f"flyer-{org.id}-{args.lang}.pdf")
+    for path in write_flyers(content, out, dpi=args.dpi):
+        print(path)
+    return 0
+
+
 def _purge(_: argparse.Namespace) -> int:
     from bot.runtime import build_runtime
 
@@ -146,6 +173,13 @@ def parser() -> argparse.ArgumentParser:
     unanswered.set_defaults(run=_unanswered)
 
     commands.add_parser("purge", help="delete old data now").set_defaults(run=_purge)
+
+    flyer = commands.add_parser("flyer", help="printable flyer with QR codes for an organisation")
+    flyer.add_argument("--org", required=True, help="organisation id or referral code")
+    flyer.add_argument("--lang", choices=["es", "en"], default="es")
+    flyer.add_argument("--out", help="PDF path (default flyer-<org>-<lang>.pdf)")
+    flyer.add_argument("--dpi", type=int, default=150, choices=[100, 150, 200, 300])
+    flyer.set_defaults(run=_flyer)
 
     tg = commands.add_parser("telegram", help="Telegram tasks")
     tg.add_argument("action", choices=["set-webhook"])

@@ -128,6 +128,8 @@ class Understanding:
 
         hits = self.index.search(norm, boost=boost)
         decision = self._rank(hits, city, safety)
+        if decision.kind != "answer" and self._wants_ngo_list(norm):
+            return Decision("answer", ("list:ngos",), city, safety, ANSWER_SCORE)
         if decision.kind != "answer" and hits and state.last:
             decision = self._follow_up(state, norm, hits, boost, decision)
         return decision
@@ -158,6 +160,10 @@ class Understanding:
             return Decision("clarify", tuple(close[:3]), city, safety, top.score)
         return Decision("unknown", tuple(h.target for h in hits[:2]), city, safety, top.score)
 
+    def _wants_ngo_list(self, norm: str) -> bool:
+        """"hay alguna ong?" with no city and no organisation named."""
+        return bool(set(norm.split()) & NGO_WORDS) and len(content_words(norm)) <= 4
+
     def _city_route(self, state: State, norm: str, mention: CityMention | None) -> str | None:
         """Answers decided by a city: its consulate, its NGOs, or the NGO list."""
         words = set(norm.split())
@@ -168,7 +174,7 @@ class Understanding:
             return "list:consulates" if len(remaining) <= 2 else None
         wants_ngos = bool(words & NGO_WORDS) or state.awaiting == "city"
         if mention is None:
-            return "list:ngos" if words & NGO_WORDS and len(content_words(norm)) <= 4 else None
+            return None
         only_city = not (set(content_words(norm)) - mention.words)
         if wants_ngos or only_city:
             if self.kb.organisations_in(mention.city) or not self.kb.consulates_in(mention.city):

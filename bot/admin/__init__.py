@@ -1,0 +1,10 @@
+"""The operators' dashboard at ``/admin``: aggregates only, behind ``ADMIN_TOKEN``.
+
+Modules: :mod:`~bot.admin.auth` (token login, session cookie),
+:mod:`~bot.admin.queries` (the figures), :mod:`~bot.admin.chart` (SVG charts),
+:mod:`~bot.admin.tables` (tables and their CSV), :mod:`~bot.admin.routes` (HTTP).
+"""
+
+from bot.admin.routes import router
+
+__all__ = ["router"]
