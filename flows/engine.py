@@ -20,6 +20,7 @@ from dataclasses import replace
 from datetime import date
 
 from flows import intents
+from flows.language import LanguageGuesser
 from flows.places import CityFinder
 from flows.render import Renderer, phone_line
 from flows.turn import MAX_TEXT_LENGTH, Event, Incoming, Location, Reply, State, Turn
@@ -34,7 +35,7 @@ REQUIRED_MESSAGES = (
     "thanks", "okay", "insult", "ask_city", "person", "person_ask_city", "ngos_in_city",
     "ngos_nearest", "no_ngos_in_city", "ngo_more", "consulates", "consulate_title",
     "emergency_first", "delete_confirm", "delete_done", "delete_cancelled", "opted_out",
-    "language_set", "see_also",
+    "language_set", "see_also", "ngos_for_service",
 )  # fmt: skip
 
 EMERGENCY_TOPIC = "emergencias"
@@ -62,6 +63,7 @@ class Engine:
         self.cities: CityFinder = self.understanding.cities
         self.retention_days = retention_days
         self.codes = {org.code.lower(): org.id for org in kb.organisations.values()}
+        self.languages = LanguageGuesser(kb)
 
     # -- entry point --------------------------------------------------------
 
@@ -104,7 +106,7 @@ class Engine:
             return "en"
         if norm in intents.SPANISH:
             return "es"
-        detected = intents.detect_language(norm)
+        detected = self.languages.guess(norm)
         if detected:
             return detected
         if not state.welcomed and hint:
@@ -123,7 +125,7 @@ class Engine:
 
     def _command(self, state: State, norm: str) -> Turn | None:
         lang = state.lang
-        if norm in intents.MENU:
+        if norm in intents.MENU or intents.contains_phrase(norm, intents.MENU_PHRASES):
             return self.goto(replace(state, trail=()), "menu:main")
         if norm in intents.BACK:
             trail = state.trail[:-1]
@@ -153,9 +155,8 @@ class Engine:
         words = norm.split()
         codes = [w for w in words if w in self.codes]
         rest = [w for w in words if w not in self.codes]
-        if not words or not intents.is_only(" ".join(rest) or "hola", intents.GREETINGS):
-            return None
-        if codes and not rest and len(words) > 1:
+        # A flyer code only counts next to a greeting ("HOLA OCASIVEN"); alone it is a name.
+        if not rest or not intents.is_only(" ".join(rest), intents.GREETINGS):
             return None
         turn = self.goto(replace(state, trail=()), "menu:main")
         turn = self._prefixed(turn, self.kb.message("welcome", state.lang))
@@ -248,8 +249,9 @@ class Engine:
             events.append(Event("near_miss", text, ", ".join(decision.targets[:2])))
             reply = self.render.choices(self.kb.message("not_understood", lang), guesses, lang)
         else:
-            text_ = self.kb.message("not_understood_no_guess", lang)
-            reply = self.render.choices(text_, guesses, lang)
+            intro = self.kb.message("not_understood_no_guess", lang)
+            menu = self.goto(replace(state, trail=()), "menu:main")
+            return replace(self._prefixed(menu, intro), events=events)
         return Turn(replace(state, options=guesses, awaiting=None), [reply], events)
 
     def _emergency_first(self, turn: Turn) -> Turn:
@@ -295,6 +297,8 @@ class Engine:
             return Turn(replace(state, last=target, awaiting=None, options=()), [reply], answered)
         if kind == "city" and ident in kb.cities:
             return self._organisations_in(replace(state, city=ident), ident)
+        if kind == "service" and ident in kb.services:
+            return self._organisations_offering(state, ident)
         if target == "list:consulates":
             return Turn(
                 replace(state, last=target, options=()),
@@ -328,6 +332,22 @@ class Engine:
         options = tuple(f"org:{o.id}" for o in orgs)
         new = replace(state, city=city_id, awaiting=None, options=options, last=f"city:{city_id}")
         return Turn(new, [reply], [Event("answered", f"list:ngos:{city_id}")])
+
+    def _organisations_offering(self, state: State, service_id: str) -> Turn:
+        """Organisations with a service, in the user's city when some there offer it."""
+        lang = state.lang
+        offering = [o for o in self.kb.organisations.values() if service_id in o.services]
+        local = [o for o in offering if state.city in o.cities]
+        label = self.kb.services[service_id].label.get(lang)
+        place = self.kb.cities[state.city].name if local and state.city else None
+        intro = self.kb.message("ngos_for_service", lang, service=label)
+        if place:
+            intro = f"{intro} ({place})"
+        orgs = local or offering
+        reply = self.render.organisations(intro, orgs, lang)
+        options = tuple(f"org:{o.id}" for o in orgs)
+        events = [Event("answered", f"service:{service_id}")]
+        return Turn(replace(state, awaiting=None, options=options), [reply], events)
 
     def _near_location(self, state: State, location: Location) -> Turn:
         covered = [c.id for c in self.kb.covered_cities()]

@@ -11,6 +11,10 @@ from __future__ import annotations
 import re
 
 # fmt: off
+MENU_PHRASES = (
+    "que temas", "q temas", "temas tienes", "que puedes hacer", "en que me ayudas", "opciones",
+    "what can you", "what topics", "options", "topics", "ver menu", "show menu",
+)
 MENU = frozenset({
     "menu", "0", "inicio", "principal", "menu principal", "start", "main menu", "home",
 })
@@ -88,7 +92,8 @@ SAFETY_WORDS = frozenset(
     amenaza amenazan amenazando amenazas violacion violaron violador secuestro secuestrado
     acoso acosan maltrato maltratan explotacion explotan auxilio socorro threatened threat
     threatening beaten beats hits rape raped kidnapped extorsion extorsionan extortion
-    asaltaron agredio agresion
+    asaltaron agredio agresion matar matarme muerte persigue persiguen acosa incendio fuego
+    quemando quema fire burning kill persecuted stalking stalker extorting extorted
     """.split()
 )
 SAFETY_PHRASES = (
@@ -96,7 +101,7 @@ SAFETY_PHRASES = (
     "hurt me", "me hace dano", "me lastima",
 )
 
-_ENGLISH_MARKERS = frozenset(
+ENGLISH_MARKERS = frozenset(
     """
     the what how where is are i my need do can you for with get want to of and please hello hi
     thanks help health school insurance refugee requirements card phone number which who have
@@ -104,15 +109,15 @@ _ENGLISH_MARKERS = frozenset(
     baby pregnant
     """.split()
 )
-_SPANISH_MARKERS = frozenset(
+SPANISH_MARKERS = frozenset(
     """
     que como donde el la los las de para necesito mi tengo hola gracias seguro colegio quiero
     hijo hija es un una por con y en cuanto cuesta puedo hay no tiene sacar requisitos ayuda
     salud buenas soy estoy esposa esposo trabajo bebe telefono numero espanol del al se lo le
-    nos me
+    nos
     """.split()
 )
-_STRONG = {
+STRONG_MARKERS = {
     "hello": 2,
     "hi": 2,
     "thanks": 2,
@@ -160,18 +165,6 @@ def is_safety(normalised: str) -> bool:
     return bool(set(_words(normalised)) & SAFETY_WORDS) or contains_phrase(
         normalised, SAFETY_PHRASES
     )
-
-
-def detect_language(normalised: str) -> str | None:
-    """``'es'``, ``'en'``, or None when the text does not say (too short, only names)."""
-    words = _words(normalised)
-    english = sum(_STRONG.get(w, 1) for w in words if w in _ENGLISH_MARKERS)
-    spanish = sum(_STRONG.get(w, 1) for w in words if w in _SPANISH_MARKERS)
-    if english >= 2 and english > spanish:
-        return "en"
-    if spanish >= 2 and spanish > english:
-        return "es"
-    return None
 
 
 def audiences(normalised: str) -> set[str]:

@@ -159,7 +159,7 @@ class Renderer:
         return Reply("\n\n".join(b for b in blocks if b), short=f"{org.name}: {first}".strip(": "))
 
     def org_line(self, org: Organisation) -> str:
-        contact = ", ".join(p.display for p in org.phones) or ", ".join(org.emails)
+        contact = ", ".join([*(p.display for p in org.phones), *org.emails])
         return f"{org.name}: {contact}" if contact else org.name
 
     def organisations(self, intro: str, orgs: list[Organisation], lang: str) -> Reply:

@@ -58,6 +58,14 @@ class Understanding:
         self.index = SearchIndex.build(kb, extra=self._menu_phrases())
         self.cities = CityFinder(kb.cities.values(), topic_words=set(self.index.idf))
         self.menu_area = self._menu_areas()
+        self.service_phrases = sorted(
+            (
+                (normalise(phrase), service.id)
+                for service in kb.services.values()
+                for phrase in (*service.keywords.all(), service.label.es, service.label.en)
+            ),
+            key=lambda item: -len(item[0]),
+        )
 
     def _menu_phrases(self) -> list[tuple[str, str]]:
         phrases = []
@@ -128,6 +136,10 @@ class Understanding:
 
         hits = self.index.search(norm, boost=boost)
         decision = self._rank(hits, city, safety)
+        if decision.kind != "answer" or decision.targets[0].startswith("menu:"):
+            service = self._service_asked(norm)
+            if service:
+                return Decision("answer", (f"service:{service}",), city, safety, ANSWER_SCORE)
         if decision.kind != "answer" and self._wants_ngo_list(norm):
             return Decision("answer", ("list:ngos",), city, safety, ANSWER_SCORE)
         if decision.kind != "answer" and hits and state.last:
@@ -160,8 +172,18 @@ class Understanding:
             return Decision("clarify", tuple(close[:3]), city, safety, top.score)
         return Decision("unknown", tuple(h.target for h in hits[:2]), city, safety, top.score)
 
+    def _service_asked(self, norm: str) -> str | None:
+        """ "una ong que ayude con medicinas": the service tag, when an NGO is asked for."""
+        if not set(norm.split()) & NGO_WORDS:
+            return None
+        padded = f" {norm} "
+        for phrase, service in self.service_phrases:
+            if phrase and f" {phrase} " in padded:
+                return service
+        return None
+
     def _wants_ngo_list(self, norm: str) -> bool:
-        """"hay alguna ong?" with no city and no organisation named."""
+        """ "hay alguna ong?" with no city and no organisation named."""
         return bool(set(norm.split()) & NGO_WORDS) and len(content_words(norm)) <= 4
 
     def _city_route(self, state: State, norm: str, mention: CityMention | None) -> str | None:

@@ -11,7 +11,14 @@ from knowledge.base import KnowledgeBase
 from knowledge.loader import Problem
 from knowledge.schema import AREAS, Entry
 
-MENU_KINDS = {"menu": "menus", "topic": "topics", "org": "organisations", "consulate": "consulates"}
+MENU_KINDS = {
+    "menu": "menus",
+    "topic": "topics",
+    "org": "organisations",
+    "consulate": "consulates",
+    "service": "services",
+    "city": "cities",
+}
 LISTS = {"ngos", "consulates", "emergency"}
 
 

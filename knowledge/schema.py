@@ -282,8 +282,9 @@ class Service(Strict):
 class MenuOption(Strict):
     label: Text
     #: ``menu:<id>``, ``topic:<id>``, ``org:<id>``, ``consulate:<id>``,
+    #: ``service:<id>`` (organisations offering it), ``city:<id>`` (organisations there),
     #: ``list:ngos`` (organisations by city) or ``list:consulates``.
-    target: str = Field(pattern=r"^(menu|topic|org|consulate|list):[a-z0-9-]+$")
+    target: str = Field(pattern=r"^(menu|topic|org|consulate|service|city|list):[a-z0-9-]+$")
 
 
 class Menu(Strict):

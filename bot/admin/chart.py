@@ -19,8 +19,9 @@ CHANNEL_COLOURS = {
     "web": "#CC79A7",
 }
 OTHER_COLOUR = "#666666"
-WIDTH, HEIGHT = 480, 220
-LEFT, RIGHT, TOP, BOTTOM = 40, 8, 10, 26
+# Small enough a viewBox that 13-unit text stays legible when a phone shrinks it.
+WIDTH, HEIGHT = 420, 210
+LEFT, RIGHT, TOP, BOTTOM = 36, 8, 10, 26
 
 
 def colour(channel: str) -> str:
@@ -60,7 +61,7 @@ def stacked_bars(days: list[date], series: dict[str, list[int]], title: str) -> 
     parts = [
         f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
         f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg" '
-        'font-family="system-ui, sans-serif" font-size="12">',
+        'font-family="system-ui, sans-serif" font-size="13">',
         f"<title>{escape(title)}</title>",
     ]
     for tick in range(0, top + 1, step):

@@ -85,7 +85,9 @@ def label(kb: KnowledgeBase, target: str) -> str:
     return target
 
 
-def _counts(session: Session, period: Period, *metrics: str) -> list[tuple[date, str, str, str, int]]:
+def _counts(
+    session: Session, period: Period, *metrics: str
+) -> list[tuple[date, str, str, str, int]]:
     query = (
         select(
             DailyCount.day,
@@ -98,7 +100,10 @@ def _counts(session: Session, period: Period, *metrics: str) -> list[tuple[date,
         .where(DailyCount.metric.in_(metrics))
         .group_by(DailyCount.day, DailyCount.channel, DailyCount.metric, DailyCount.key)
     )
-    return [(day, channel, metric, key, int(n or 0)) for day, channel, metric, key, n in session.execute(query)]
+    return [
+        (day, channel, metric, key, int(n or 0))
+        for day, channel, metric, key, n in session.execute(query)
+    ]
 
 
 def _keyed(rows: list[tuple[date, str, str, str, int]], metric: str) -> list[tuple[str, int]]:
@@ -115,7 +120,10 @@ def _stale(kb: KnowledgeBase, stale_after_days: int, today: date) -> Table:
     entries = [
         *(("topic", t.id, t.title.en, t.as_of) for t in kb.topics.values()),
         *(("organisation", o.id, o.name, o.as_of) for o in kb.organisations.values()),
-        *(("consulate", c.id, label(kb, f"consulate:{c.id}"), c.as_of) for c in kb.consulates.values()),
+        *(
+            ("consulate", c.id, label(kb, f"consulate:{c.id}"), c.as_of)
+            for c in kb.consulates.values()
+        ),
     ]
     for kind, ident, title, as_of in sorted(entries, key=lambda e: (e[3], e[0], e[1])):
         age = (today - as_of).days
@@ -176,8 +184,15 @@ def build_dashboard(
             [(d.isoformat(), ch, c, m) for (d, ch), (c, m) in sorted(activity.items())],
         ),
         Table("topics", "Top topics reached", ("Topic", "Target", "Times"), topics),
-        Table("referrals", "Referrals per organisation", ("Code", "Organisation", "New conversations"), referrals),
-        Table("unanswered", "Unanswered questions, grouped", ("Times", "Question", "Similar"), groups),
+        Table(
+            "referrals",
+            "Referrals per organisation",
+            ("Code", "Organisation", "New conversations"),
+            referrals,
+        ),
+        Table(
+            "unanswered", "Unanswered questions, grouped", ("Times", "Question", "Similar"), groups
+        ),
         _stale(kb, stale_after_days, today),
     ]
     return Dashboard(

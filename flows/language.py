@@ -1,0 +1,71 @@
+"""Which language a message is in: Spanish or English.
+
+Short messages are hard ("sis", "piura"), so the guess only changes the
+user's language when the words say so: function words ("the", "que") and
+the words that appear in only one language of the knowledge base's own
+keywords and titles ("insurance" vs "seguro").
+"""
+
+from __future__ import annotations
+
+import re
+
+from flows import intents
+from knowledge.base import KnowledgeBase
+from knowledge.text import normalise
+
+_WORD = re.compile(r"[a-z]{3,}")
+
+
+def _vocabulary(texts: list[str]) -> set[str]:
+    return {w for text in texts for w in _WORD.findall(normalise(text))}
+
+
+class LanguageGuesser:
+    """Guesses ``es``/``en`` from marker words; None when the text does not say."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        spanish: list[str] = []
+        english: list[str] = []
+        for topic in kb.topics.values():
+            spanish += [*topic.keywords.es, topic.title.es]
+            english += [*topic.keywords.en, topic.title.en]
+        for entry in (*kb.organisations.values(), *kb.consulates.values()):
+            spanish += entry.keywords.es
+            english += entry.keywords.en
+        for message in kb.messages.values():
+            spanish.append(message.es)
+            english.append(message.en)
+        # Names ("Corazones para Todos", "Mag-The Bay") say nothing about the user's language.
+        self.names = sorted(
+            {
+                normalise(n)
+                for org in kb.organisations.values()
+                for n in (org.name, org.short_name or "")
+            }
+            | {normalise(c.name) for c in kb.cities.values()},
+            key=len,
+            reverse=True,
+        )
+        self.names = [n for n in self.names if n]
+        es_words, en_words = _vocabulary(spanish), _vocabulary(english)
+        self.english = (en_words - es_words) | intents.ENGLISH_MARKERS
+        self.spanish = (es_words - en_words) | intents.SPANISH_MARKERS
+        # Words both lists claim say nothing.
+        shared = self.english & self.spanish
+        self.english -= shared - intents.ENGLISH_MARKERS
+        self.spanish -= shared - intents.SPANISH_MARKERS
+
+    def guess(self, normalised: str) -> str | None:
+        padded = f" {normalised} "
+        for name in self.names:
+            if f" {name} " in padded:
+                padded = padded.replace(f" {name} ", " ")
+        words = padded.split()
+        english = sum(intents.STRONG_MARKERS.get(w, 1) for w in words if w in self.english)
+        spanish = sum(intents.STRONG_MARKERS.get(w, 1) for w in words if w in self.spanish)
+        if english > spanish:
+            return "en"
+        if spanish > english:
+            return "es"
+        return None

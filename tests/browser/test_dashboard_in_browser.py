@@ -1,0 +1,97 @@
+"""An operator logs in to /admin in Chromium after people wrote in from a flyer."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.browser.conftest import keep_screenshot
+from tests.support.channels import post_telegram, post_twilio, telegram_message, twilio_form
+
+TOKEN = "admin-test-token"  # the settings fixture's ADMIN_TOKEN
+
+
+def _people_write_in(base_url: str) -> None:
+    """Two people arrive from a flyer's QR codes, one asks about SIS, a third says hola."""
+    with httpx.Client(base_url=base_url) as http:
+        assert (
+            post_twilio(
+                http, twilio_form("HOLA OCASIVEN", sender="whatsapp:+51911000001")
+            ).status_code
+            == 200
+        )
+        assert (
+            post_twilio(
+                http, twilio_form("sis gratuito", sender="whatsapp:+51911000001")
+            ).status_code
+            == 200
+        )
+        assert (
+            post_telegram(http, telegram_message("/start OCASIVEN", user_id=5550001)).status_code
+            == 200
+        )
+        assert post_twilio(http, twilio_form("hola", sender="+51911000002")).status_code == 200
+
+
+def _log_in(page: Any, base_url: str) -> None:
+    page.goto(f"{base_url}/admin")
+    assert page.url.endswith("/admin/login")
+    page.fill("#token", TOKEN)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base_url}/admin")
+
+
+def test_operator_logs_in_sees_the_chart_and_the_flyer_referrals(
+    browser: Any, live_server: str, tmp_path: Path
+) -> None:
+    _people_write_in(live_server)
+    page = browser.new_page()
+    _log_in(page, live_server)
+
+    assert page.locator("svg.chart").count() == 2
+    assert page.locator("svg.chart rect.bar").count() >= 2  # WhatsApp, SMS and Telegram today
+    referrals = page.locator("#referrals tbody tr")
+    assert referrals.count() == 1
+    assert referrals.first.inner_text().split("\t")[0] == "OCASIVEN"
+    assert referrals.first.locator("td.num").inner_text() == "2"
+    assert "just now" in page.locator("#last-handled").inner_text()
+    assert "+51911000001" not in page.content()
+
+    page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
+    keep_screenshot(tmp_path / "dashboard.png", "dashboard.png")
+
+
+def test_operator_downloads_the_referrals_as_csv(browser: Any, live_server: str) -> None:
+    _people_write_in(live_server)
+    page = browser.new_page()
+    _log_in(page, live_server)
+    with page.expect_download() as download:
+        page.click("#referrals a.csv")
+    assert download.value.suggested_filename.startswith("pana-referrals-")
+    rows = list(csv.reader(io.StringIO(Path(download.value.path()).read_text("utf-8"))))
+    assert rows[0] == ["Code", "Organisation", "New conversations"]
+    assert rows[1][0] == "OCASIVEN" and rows[1][2] == "2"
+
+
+def test_dashboard_fits_a_phone_screen(browser: Any, live_server: str) -> None:
+    _people_write_in(live_server)
+    page = browser.new_page()
+    page.set_viewport_size({"width": 390, "height": 844})
+    _log_in(page, live_server)
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0
+    assert page.locator(".card").first.is_visible()
+
+
+def test_wrong_token_keeps_the_dashboard_closed(browser: Any, live_server: str) -> None:
+    page = browser.new_page()
+    page.goto(f"{live_server}/admin/login")
+    page.fill("#token", "not-the-token")
+    page.click("button[type=submit]")
+    assert "not right" in page.locator(".error").inner_text()
+    page.goto(f"{live_server}/admin")
+    assert page.url.endswith("/admin/login")
