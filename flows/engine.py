@@ -106,7 +106,7 @@ class Engine:
             return "en"
         if norm in intents.SPANISH:
             return "es"
-        detected = self.languages.guess(norm)
+        detected = self.languages.guess(norm, self.understanding.index.correct)
         if detected:
             return detected
         if not state.welcomed and hint:

@@ -136,6 +136,16 @@ STRONG_MARKERS = {
 
 _AGE = re.compile(r"\b(\d{1,2})\s*(anos|ano|anitos|years|year|yrs|yo|meses|mes|months|month)\b")
 
+#: Words that ask about an attribute of the thing just answered ("y cuánto cuesta?").
+ATTRIBUTE_WORDS = frozenset(
+    """
+    cuanto cuesta costo precio pago pagar mes mensual cuesta vale where donde queda link enlace
+    pagina web requisitos requirements telefono phone numero number correo email mail horario
+    hours how much cost price month monthly per fee pay more mas detalles details info
+    informacion contacto contact direccion address
+    """.split()
+)
+
 # fmt: on
 
 
@@ -165,6 +175,23 @@ def is_safety(normalised: str) -> bool:
     return bool(set(_words(normalised)) & SAFETY_WORDS) or contains_phrase(
         normalised, SAFETY_PHRASES
     )
+
+
+def is_attribute_question(normalised: str, known: list[str]) -> bool:
+    """True for a short question made only of attribute words ("cuánto cuesta al mes?").
+
+    ``known`` are the words the search index recognised: a follow-up that
+    names a new topic ("y el SIS?") is not an attribute question.
+    """
+    words = [w for w in normalised.split() if w not in _FUNCTION_WORDS]
+    if not words or len(words) > 4:
+        return False
+    return all(w in ATTRIBUTE_WORDS for w in words) and not (set(known) - ATTRIBUTE_WORDS)
+
+
+_FUNCTION_WORDS = frozenset(
+    "y e o a al el la de del en es and the is it for of to what que q".split()
+)
 
 
 def audiences(normalised: str) -> set[str]:

@@ -9,6 +9,7 @@ keywords and titles ("insurance" vs "seguro").
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from flows import intents
 from knowledge.base import KnowledgeBase
@@ -56,12 +57,20 @@ class LanguageGuesser:
         self.english -= shared - intents.ENGLISH_MARKERS
         self.spanish -= shared - intents.SPANISH_MARKERS
 
-    def guess(self, normalised: str) -> str | None:
+    def guess(
+        self, normalised: str, correct: Callable[[str], str | None] | None = None
+    ) -> str | None:
+        """The message's language; ``correct`` maps a misspelled word to a known one."""
         padded = f" {normalised} "
         for name in self.names:
             if f" {name} " in padded:
                 padded = padded.replace(f" {name} ", " ")
         words = padded.split()
+        if correct:
+            # A typo ("requirments") counts as the word it corrects to.
+            words = [
+                w if w in self.english or w in self.spanish else (correct(w) or w) for w in words
+            ]
         english = sum(intents.STRONG_MARKERS.get(w, 1) for w in words if w in self.english)
         spanish = sum(intents.STRONG_MARKERS.get(w, 1) for w in words if w in self.spanish)
         if english > spanish:

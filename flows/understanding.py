@@ -9,6 +9,7 @@ engine says so and offers the most likely topics.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -29,6 +30,7 @@ GUESS_SCORE = 1.0
 CONTEXT_BOOST = 1.3
 AUDIENCE_BOOST = 1.5
 CITY_BOOST = 1.2
+LAST_BOOST = 1.2
 
 CONSULATE_WORDS = {"consulado", "consulados", "consulate", "consulates", "consul", "consular"}
 NGO_WORDS = {
@@ -119,24 +121,14 @@ class Understanding:
         route = self._city_route(state, norm, mention)
         if route:
             return Decision("answer", (route,), city, safety, ANSWER_SCORE)
-        audience = intents.audiences(norm)
-        context_city = city or state.city
-
-        def boost(target: str) -> float:
-            factor = 1.0
-            area = self.area_of(target)
-            if area and area == self.menu_area.get(state.menu or ""):
-                factor *= CONTEXT_BOOST
-            kind, _, ident = target.partition(":")
-            if kind == "topic" and audience & set(self.kb.topics[ident].audience):
-                factor *= AUDIENCE_BOOST
-            if kind == "org" and context_city in self.kb.organisations[ident].cities:
-                factor *= CITY_BOOST
-            return factor
-
+        if state.last and intents.is_attribute_question(norm, self.index.known_words(norm)):
+            # "y cuánto cuesta?", "link?": a question about what was just answered.
+            return Decision("answer", (state.last,), city, safety, ANSWER_SCORE)
+        boost = self._booster(state, norm, city)
         hits = self.index.search(norm, boost=boost)
         decision = self._rank(hits, city, safety)
-        if decision.kind != "answer" or decision.targets[0].startswith("menu:"):
+        asks_ngo = bool(set(norm.split()) & NGO_WORDS)
+        if asks_ngo or decision.kind != "answer" or decision.targets[0].startswith("menu:"):
             service = self._service_asked(norm)
             if service:
                 return Decision("answer", (f"service:{service}",), city, safety, ANSWER_SCORE)
@@ -146,8 +138,38 @@ class Understanding:
             decision = self._follow_up(state, norm, hits, boost, decision)
         return decision
 
-    def _follow_up(self, state, norm, hits, boost, decision: Decision) -> Decision:  # type: ignore[no-untyped-def]
-        """Read a short follow-up ("y cuánto cuesta?") in the light of the last answer."""
+    def _booster(self, state: State, norm: str, city: str | None) -> Callable[[str], float]:
+        """How much to favour each candidate: menu context, audience, city, last answer."""
+        audience = intents.audiences(norm)
+        context_city = city or state.city
+        context_area = self.menu_area.get(state.menu or "")
+        last_area = self.area_of(state.last) if state.last else None
+
+        def boost(target: str) -> float:
+            factor = 1.0
+            area = self.area_of(target)
+            if area and area in (context_area, last_area):
+                factor *= CONTEXT_BOOST
+            if target == state.last:
+                factor *= LAST_BOOST
+            kind, _, ident = target.partition(":")
+            if kind == "topic" and audience & set(self.kb.topics[ident].audience):
+                factor *= AUDIENCE_BOOST
+            if kind == "org" and context_city in self.kb.organisations[ident].cities:
+                factor *= CITY_BOOST
+            return factor
+
+        return boost
+
+    def _follow_up(
+        self,
+        state: State,
+        norm: str,
+        hits: list[Hit],
+        boost: Callable[[str], float],
+        decision: Decision,
+    ) -> Decision:
+        """Read a short follow-up ("y para mi bebé?") in the light of the last answer."""
         if len(content_words(norm)) > 4 or state.last is None:
             return decision
         kind, _, ident = state.last.partition(":")
@@ -168,6 +190,9 @@ class Understanding:
         close = [h.target for h in hits if h.score >= top.score * CLOSE_RATIO]
         if top.score >= ANSWER_SCORE and len(close) == 1:
             return Decision("answer", (top.target,), city, safety, top.score)
+        menu = self._menu_covering(close)
+        if top.score >= ANSWER_SCORE and menu:
+            return Decision("answer", (menu,), city, safety, top.score)
         if top.score >= ANSWER_SCORE:
             return Decision("clarify", tuple(close[:3]), city, safety, top.score)
         return Decision("unknown", tuple(h.target for h in hits[:2]), city, safety, top.score)
@@ -185,6 +210,15 @@ class Understanding:
     def _wants_ngo_list(self, norm: str) -> bool:
         """ "hay alguna ong?" with no city and no organisation named."""
         return bool(set(norm.split()) & NGO_WORDS) and len(content_words(norm)) <= 4
+
+    def _menu_covering(self, targets: list[str]) -> str | None:
+        """A menu among ``targets`` that lists all the others ("los planes del SIS")."""
+        for target in targets:
+            if target.startswith("menu:") and target[5:] in self.kb.menus:
+                listed = {o.target for o in self.kb.menus[target[5:]].options}
+                if all(t in listed or t == target for t in targets):
+                    return target
+        return None
 
     def _city_route(self, state: State, norm: str, mention: CityMention | None) -> str | None:
         """Answers decided by a city: its consulate, its NGOs, or the NGO list."""
