@@ -183,24 +183,29 @@ class Understanding:
         return decision
 
     def _rank(self, hits: list[Hit], city: str | None, safety: bool) -> Decision:
+        """Answer, clarify or admit. Only candidates with a complete keyword phrase
+        in the message may be answered; partial matches are offered as guesses."""
         hits = [h for h in hits if h.score >= GUESS_SCORE]
-        if not hits:
-            return Decision("unknown", (), city, safety)
-        top = hits[0]
-        close = [h.target for h in hits if h.score >= top.score * CLOSE_RATIO]
-        if top.score >= ANSWER_SCORE and len(close) == 1:
+        complete = [h for h in hits if h.phrases]
+        if not complete:
+            return Decision("unknown", tuple(h.target for h in hits[:2]), city, safety)
+        top = complete[0]
+        close = [h.target for h in complete if h.score >= top.score * CLOSE_RATIO]
+        exact = [h.target for h in complete if h.exact and h.target in close]
+        if len(close) == 1 and (top.score >= ANSWER_SCORE or top.exact):
+            return Decision("answer", (top.target,), city, safety, top.score)
+        if len(exact) == 1 and top.exact:
+            # The whole message is one entry's keyword ("sis"): that entry, not its cousins.
             return Decision("answer", (top.target,), city, safety, top.score)
         menu = self._menu_covering(close)
-        if top.score >= ANSWER_SCORE and menu:
+        if menu and (top.score >= ANSWER_SCORE or top.exact):
             return Decision("answer", (menu,), city, safety, top.score)
-        if top.score >= ANSWER_SCORE:
+        if top.score >= ANSWER_SCORE or top.exact:
             return Decision("clarify", tuple(close[:3]), city, safety, top.score)
         return Decision("unknown", tuple(h.target for h in hits[:2]), city, safety, top.score)
 
     def _service_asked(self, norm: str) -> str | None:
-        """ "una ong que ayude con medicinas": the service tag, when an NGO is asked for."""
-        if not set(norm.split()) & NGO_WORDS:
-            return None
+        """The service tag a message names ("apoyo psicológico", "medicinas"), if any."""
         padded = f" {norm} "
         for phrase, service in self.service_phrases:
             if phrase and f" {phrase} " in padded:

@@ -32,8 +32,8 @@ from knowledge.text import normalise
 STOPWORDS = frozenset(
     """
     a al algo alguien ante con como cual cuales de del donde el ella ellos en entre era es esa ese
-    eso esta estan este esto estoy fue ha hay he la las le les lo los me mi mis muy ni no nos o
-    para pero por porque puedo puede pueden que quiero se ser si sin sobre soy su sus tambien
+    eso esta estan este esto estoy fue ha hay he la las le les lo los me mi mis muy ni nos o
+    para pero por porque puedo puede pueden que quiero se ser si sobre soy su sus tambien
     te tengo tiene tienen tu tus un una uno unos unas usted y ya yo hola buenas buenos dias tardes
     noches favor necesito saber informacion quisiera podria ayuda ayudar ayudame hacer hago
     the an of to in on for and or is are am be my me i you your it its this that what how can
@@ -54,6 +54,8 @@ class Hit:
     score: float
     #: The phrases that matched completely, for the near-miss report.
     phrases: tuple[str, ...] = ()
+    #: One matched phrase is the whole message ("sis", "visa humanitaria").
+    exact: bool = False
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,7 @@ class SearchIndex:
         full: dict[str, set[str]] = defaultdict(set)
         partial: dict[str, set[str]] = defaultdict(set)
         matched: dict[str, list[str]] = defaultdict(list)
+        exact: set[str] = set()
         for word in words:
             for position in self.by_word.get(word, ()):
                 phrase = self.phrases[position]
@@ -165,6 +168,8 @@ class SearchIndex:
                 if present == phrase.words:
                     full[phrase.target] |= present
                     matched[phrase.target].append(phrase.text)
+                    if phrase.words == words:
+                        exact.add(phrase.target)
                 elif len(phrase.words) > 1 and 2 * len(present) >= len(phrase.words):
                     partial[phrase.target] |= present
         hits = []
@@ -174,6 +179,7 @@ class SearchIndex:
             score += 0.5 * sum(self.idf[w] for w in partial[target] - covered)
             if boost:
                 score *= boost(target)
-            hits.append(Hit(target, round(score, 3), tuple(sorted(set(matched[target])))))
+            phrases = tuple(sorted(set(matched[target])))
+            hits.append(Hit(target, round(score, 3), phrases, target in exact))
         hits.sort(key=lambda hit: (-hit.score, hit.target))
         return hits[:limit]
