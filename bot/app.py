@@ -76,6 +76,17 @@ class _TooLarge(Exception):
     pass
 
 
+async def _migrate_when_possible(runtime: Runtime, every_seconds: float = 5.0) -> None:
+    while True:
+        await asyncio.sleep(every_seconds)
+        try:
+            await run_in_threadpool(upgrade, runtime.database)
+        except (OperationalError, DBAPIError):
+            continue
+        log.info("database reachable again: migrations applied")
+        return
+
+
 async def _purge_periodically(runtime: Runtime) -> None:
     while True:
         await asyncio.sleep(PURGE_EVERY_SECONDS)
@@ -96,15 +107,23 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await run_in_threadpool(upgrade, runtime.database)
+        migrator = None
+        try:
+            await run_in_threadpool(upgrade, runtime.database)
+        except (OperationalError, DBAPIError):
+            # Start anyway: /healthz says 503 and the Twilio fallback still answers.
+            log.error("database unavailable at start; migrations will be retried")
+            migrator = asyncio.create_task(_migrate_when_possible(runtime))
         purger = asyncio.create_task(_purge_periodically(runtime))
         bot = app.state.telegram_bot
         try:
             yield
         finally:
-            purger.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await purger
+            for task in (purger, migrator):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             if bot is not None:
                 with contextlib.suppress(Exception):
                     await bot.shutdown()

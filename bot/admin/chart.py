@@ -73,7 +73,7 @@ def stacked_bars(days: list[date], series: dict[str, list[int]], title: str) -> 
         )
     for i, day in enumerate(days):
         x = LEFT + i * slot + (slot - bar) / 2
-        base = TOP + plot_h
+        base = float(TOP + plot_h)
         for channel in channels:
             count = series[channel][i]
             if not count:
@@ -85,10 +85,16 @@ def stacked_bars(days: list[date], series: dict[str, list[int]], title: str) -> 
                 f'height="{height:.2f}" fill="{colour(channel)}">'
                 f"<title>{day.isoformat()} {escape(channel)}: {count}</title></rect>"
             )
-    for i in _label_positions(len(days)):
-        x = LEFT + i * slot + slot / 2
+    positions = _label_positions(len(days))
+    for n, i in enumerate(positions):
+        x, anchor = LEFT + i * slot + slot / 2, "middle"
+        # With many days the outer labels lean inwards, so the chart's edges do not cut them.
+        if len(positions) > 2 and n == 0:
+            x, anchor = LEFT, "start"
+        elif len(positions) > 2 and n == len(positions) - 1:
+            x, anchor = WIDTH - RIGHT, "end"
         parts.append(
-            f'<text x="{x:.1f}" y="{HEIGHT - 8}" text-anchor="middle" fill="#333">'
+            f'<text x="{x:.1f}" y="{HEIGHT - 8}" text-anchor="{anchor}" fill="#333">'
             f"{days[i].strftime('%d %b')}</text>"
         )
     if not any(totals):

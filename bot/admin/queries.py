@@ -76,6 +76,8 @@ def label(kb: KnowledgeBase, target: str) -> str:
                 if option.target == target:
                     return f"Menu: {option.label.en}"
         return f"Menu: {kb.menus[ident].title.en}"
+    if kind == "service" and ident in kb.services:
+        return f"Organisations for {kb.services[ident].label.en}"
     if kind == "list" and ident.startswith("ngos:"):
         city = ident.partition(":")[2]
         return f"Organisations in {kb.cities[city].name if city in kb.cities else city}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 Cell = str | int
@@ -20,7 +21,7 @@ class Table:
     name: str
     title: str
     headers: tuple[str, ...]
-    rows: list[tuple[Cell, ...]]
+    rows: Sequence[tuple[Cell, ...]]
 
     def csv(self) -> str:
         """The table as CSV text (header row first), safe to open in a spreadsheet."""

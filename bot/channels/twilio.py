@@ -81,7 +81,42 @@ def _texts(replies: list[Reply], sms: bool) -> list[str]:
     return texts
 
 
-@router.post("/webhooks/twilio", response_class=Response, tags=["channels"])
+#: The form Twilio posts, declared for the OpenAPI schema (the handler reads the raw body
+#: because the signature covers exactly what was sent).
+TWILIO_FORM = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {
+                    "type": "object",
+                    "required": ["From"],
+                    "properties": {
+                        "MessageSid": {"type": "string"},
+                        "From": {"type": "string", "example": "whatsapp:+51987654321"},
+                        "Body": {"type": "string"},
+                        "NumMedia": {"type": "string"},
+                        "Latitude": {"type": "string"},
+                        "Longitude": {"type": "string"},
+                    },
+                }
+            }
+        },
+    },
+    "parameters": [
+        {
+            "name": "X-Twilio-Signature",
+            "in": "header",
+            "required": True,
+            "schema": {"type": "string"},
+        }
+    ],
+}
+
+
+@router.post(
+    "/webhooks/twilio", response_class=Response, tags=["channels"], openapi_extra=TWILIO_FORM
+)
 async def twilio_webhook(request: Request, runtime: RuntimeDep) -> Response:
     """Inbound WhatsApp or SMS message; answers with TwiML."""
     form = await verified_form(request, runtime)
@@ -108,7 +143,12 @@ async def twilio_webhook(request: Request, runtime: RuntimeDep) -> Response:
     return twiml(_texts(outcome.replies, sms=not whatsapp))
 
 
-@router.post("/webhooks/twilio/fallback", response_class=Response, tags=["channels"])
+@router.post(
+    "/webhooks/twilio/fallback",
+    response_class=Response,
+    tags=["channels"],
+    openapi_extra=TWILIO_FORM,
+)
 async def twilio_fallback(request: Request, runtime: RuntimeDep) -> Response:
     """Twilio's fallback URL: a static reply that needs no database."""
     await verified_form(request, runtime)

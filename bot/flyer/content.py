@@ -1,0 +1,111 @@
+"""What a flyer says: the texts and links for one organisation, in one language."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import quote
+
+import phonenumbers
+
+from knowledge import KnowledgeBase
+from knowledge.schema import Organisation, display_phone
+
+WORDS: dict[str, dict[str, str]] = {
+    "es": {
+        "tagline": "Información gratuita para personas migrantes y refugiadas en el Perú",
+        "helps": "Te ayudo con:",
+        "scan": "Escanea un código con la cámara de tu teléfono.",
+        "type": "¿No puedes escanear? Escribe HOLA {code} por WhatsApp al {number}",
+        "shared_by": "Te lo comparte:",
+        "free": "Es gratis. No es un servicio del gobierno.",
+    },
+    "en": {
+        "tagline": "Free information for migrants and refugees in Peru",
+        "helps": "I can help with:",
+        "scan": "Scan a code with your phone's camera.",
+        "type": "Can't scan? Send HOLA {code} on WhatsApp to {number}",
+        "shared_by": "Shared with you by:",
+        "free": "It is free. It is not a government service.",
+    },
+}
+
+
+@dataclass(frozen=True)
+class FlyerContent:
+    """Everything a flyer says, already in one language."""
+
+    lang: str
+    tagline: str
+    helps_heading: str
+    helps_with: list[str]
+    whatsapp_display: str
+    whatsapp_link: str
+    telegram_handle: str
+    telegram_link: str
+    scan_hint: str
+    type_hint: str
+    shared_by: str
+    org_name: str
+    org_contact: list[str]
+    footer: list[str]
+
+
+def find_organisation(kb: KnowledgeBase, name: str) -> Organisation:
+    """The organisation whose id or referral code is ``name`` (any case); LookupError if none."""
+    wanted = name.strip().lower()
+    for org in kb.organisations.values():
+        if wanted in (org.id, org.code.lower()):
+            return org
+    raise LookupError(f"no organisation with id or code {name!r}")
+
+
+def whatsapp_link(number: str, code: str) -> str:
+    """``https://wa.me/<digits>?text=HOLA%20<CODE>``; ValueError if ``number`` is not E.164."""
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError(f"WhatsApp number {number!r} is not E.164 (+51…)") from exc
+    if not phonenumbers.is_possible_number(parsed):
+        raise ValueError(f"WhatsApp number {number!r} is not a possible number")
+    digits = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)[1:]
+    return f"https://wa.me/{digits}?text={quote(f'HOLA {code}')}"
+
+
+def telegram_link(username: str, code: str) -> str:
+    """``https://t.me/<bot>?start=<CODE>``: Telegram sends ``/start CODE`` on the first tap."""
+    return f"https://t.me/{username.lstrip('@')}?start={code}"
+
+
+def flyer_content(
+    kb: KnowledgeBase, org: Organisation, lang: str, whatsapp_number: str, telegram_username: str
+) -> FlyerContent:
+    """The texts and links of ``org``'s flyer in ``lang`` (``es`` or ``en``)."""
+    words = WORDS["en" if lang == "en" else "es"]
+    link = whatsapp_link(whatsapp_number, org.code)  # checks the number before it is shown
+    number = display_phone(whatsapp_number)
+    contact = [
+        " · ".join([*(p.display for p in org.phones[:2]), *org.emails[:1]]),
+        " · ".join(
+            [*(link.url for link in org.links[:1])]
+            + [f"{net.capitalize()} {handle}" for net, handle in list(org.social.items())[:1]]
+        ),
+    ]
+    # WhatsApp's *bold* marks the words to type; on paper, quotes say the same.
+    privacy = re.sub(r"\*([^*]+)\*", "“\\1”", kb.message("privacy_short", lang))
+    return FlyerContent(
+        lang=lang,
+        tagline=words["tagline"],
+        helps_heading=words["helps"],
+        helps_with=[option.label.get(lang) for option in kb.menus["main"].options],
+        whatsapp_display=number,
+        whatsapp_link=link,
+        telegram_handle=f"@{telegram_username.lstrip('@')}",
+        telegram_link=telegram_link(telegram_username, org.code),
+        scan_hint=words["scan"],
+        type_hint=words["type"].format(code=org.code, number=number.replace(" ", "\u00a0")),
+        shared_by=words["shared_by"],
+        org_name=org.name if not org.short_name else f"{org.short_name} — {org.name}",
+        org_contact=[line for line in contact if line],
+        footer=[privacy, words["free"]],
+    )

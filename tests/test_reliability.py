@@ -1,0 +1,84 @@
+"""Faults and concurrency: database outages, simultaneous messages, retries."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+
+from bot.settings import Settings
+from flows.turn import Incoming
+from tests.support.channels import (
+    post_telegram,
+    post_twilio,
+    telegram_message,
+    twilio_form,
+    twiml_messages,
+)
+
+
+def test_database_outage_gives_503_and_health_reports_it_then_recovers(
+    client: TestClient, settings: Settings
+) -> None:
+    if not settings.database_url.startswith("sqlite"):
+        pytest.skip("the outage is simulated by moving the SQLite file away")
+    sender = "whatsapp:+51911777001"
+    post_twilio(client, twilio_form("hola", sender=sender))
+    post_twilio(client, twilio_form("4", sender=sender))  # now in the health menu
+    database = Path(settings.database_url.removeprefix("sqlite:///"))
+    runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    runtime.database.dispose()
+    hidden = database.parent.with_name(database.parent.name + "-away")
+    shutil.move(database.parent, hidden)
+    try:
+        down = post_twilio(client, twilio_form("2", sender=sender))
+        assert down.status_code == 503  # Twilio then uses the fallback URL
+        assert client.get("/healthz").status_code == 503
+        fallback = post_twilio(
+            client, twilio_form("2", sender=sender), path="/webhooks/twilio/fallback"
+        )
+        assert fallback.status_code == 200
+    finally:
+        runtime.database.dispose()
+        shutil.move(hidden, database.parent)
+    assert client.get("/healthz").status_code == 200
+    # Nothing was half-written: the user is still in the health menu, and "2" works.
+    again = "\n".join(twiml_messages(post_twilio(client, twilio_form("2", sender=sender)).text))
+    assert "SIS" in again
+
+
+def test_two_messages_from_one_user_at_once_keep_state_consistent(
+    client: TestClient, settings: Settings
+) -> None:
+    helpline = client.app.state.runtime.helpline  # type: ignore[attr-defined]
+    errors: list[BaseException] = []
+
+    def send(i: int) -> None:
+        try:
+            helpline.receive("whatsapp", "+51911777002", Incoming("whatsapp", "sis"), f"SMc{i}")
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    engine = create_engine(settings.database_url)
+    with engine.connect() as connection:
+        version = connection.execute(text("SELECT version FROM conversations")).scalar_one()
+        deliveries = connection.execute(text("SELECT count(*) FROM deliveries")).scalar_one()
+    engine.dispose()
+    assert version == 12 and deliveries == 12  # every message applied once, none lost
+
+
+def test_telegram_retry_after_an_outage_is_answered_once(client: TestClient, fake_telegram) -> None:  # type: ignore[no-untyped-def]
+    update = telegram_message("hola")
+    assert post_telegram(client, update).status_code == 200
+    assert post_telegram(client, update).status_code == 200
+    assert len(fake_telegram.sent()) == 1
