@@ -27,11 +27,7 @@ def make_engine(url: str) -> Engine:
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
-        url,
-        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
-        pool_size=1,
-        max_overflow=0,
-        pool_timeout=SQLITE_BUSY_TIMEOUT_MS / 1000,
+        url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
     )
     _serialise_sqlite_writes(engine)
     return engine

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -221,13 +223,17 @@ class Helpline:
         """Delete conversations and delivery records unused for ``older_than_days``."""
         cutoff = (now or _utcnow()) - timedelta(days=older_than_days)
         with self.sessions() as session, session.begin():
-            conversations = session.execute(
-                delete(Conversation).where(Conversation.updated_at < cutoff)
-            ).rowcount
-            deliveries = session.execute(
-                delete(Delivery).where(Delivery.created_at < cutoff)
-            ).rowcount
-        return {"conversations": conversations or 0, "deliveries": deliveries or 0}
+            conversations = _deleted(
+                session.execute(delete(Conversation).where(Conversation.updated_at < cutoff))
+            )
+            deliveries = _deleted(
+                session.execute(delete(Delivery).where(Delivery.created_at < cutoff))
+            )
+        return {"conversations": conversations, "deliveries": deliveries}
+
+
+def _deleted(result: object) -> int:
+    return int(result.rowcount) if isinstance(result, CursorResult) else 0
 
 
 def _question(text: str, kind: str, lang: str, guesses: str, now: datetime) -> UnansweredQuestion:
@@ -245,12 +251,9 @@ def _count(session: Session, day: date, channel: str, metric: str, key: str = ""
     """Add one to a daily counter (an upsert on SQLite and PostgreSQL)."""
     dialect = session.get_bind().dialect.name
     values: dict[str, Any] = {"day": day, "channel": channel, "metric": metric, "key": key[:120]}
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     statement = insert(DailyCount).values(count=1, **values)
-    statement = statement.on_conflict_do_update(
+    statement = statement.on_conflict_do_update(  # type: ignore[union-attr]
         index_elements=["day", "channel", "metric", "key"],
         set_={"count": DailyCount.count + 1},
     )

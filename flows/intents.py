@@ -9,6 +9,7 @@ report shows people saying it another way.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Set
 
 # fmt: off
 MENU_PHRASES = (
@@ -153,13 +154,13 @@ def _words(normalised: str) -> list[str]:
     return normalised.split()
 
 
-def is_only(normalised: str, vocabulary: set[str]) -> bool:
+def is_only(normalised: str, vocabulary: Set[str]) -> bool:
     """True when every word of the message is in ``vocabulary``."""
     words = _words(normalised)
     return bool(words) and all(w in vocabulary for w in words)
 
 
-def contains_phrase(normalised: str, phrases: tuple[str, ...] | set[str]) -> bool:
+def contains_phrase(normalised: str, phrases: Iterable[str]) -> bool:
     padded = f" {normalised} "
     return any(f" {phrase} " in padded for phrase in phrases)
 

@@ -116,3 +116,19 @@ def test_flood_limit_warns_once_then_stays_silent(client: TestClient, settings: 
     warning = replies[settings.user_messages_per_minute]
     assert len(warning) == 1 and "minuto" in warning[0]
     assert replies[-1] == [] and replies[-2] == []
+
+
+def test_purge_removes_state_and_deliveries_past_retention(
+    client: TestClient, settings: Settings
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    post_twilio(client, twilio_form("hola", sender="whatsapp:+51911000777"))
+    helpline = client.app.state.runtime.helpline  # type: ignore[attr-defined]
+    assert helpline.purge(settings.retention_days) == {"conversations": 0, "deliveries": 0}
+    later = datetime.now(UTC) + timedelta(days=settings.retention_days + 1)
+    assert helpline.purge(settings.retention_days, now=later) == {
+        "conversations": 1,
+        "deliveries": 1,
+    }
+    assert count(settings, Conversation) == 0

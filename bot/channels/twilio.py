@@ -21,7 +21,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.channels.split import SMS_LIMIT, WHATSAPP_LIMIT, split_text
 from bot.runtime import Runtime, RuntimeDep
-from flows.turn import Incoming, Location, Reply
+from flows.turn import Channel, Incoming, Location, Reply
 
 log = logging.getLogger("pana.twilio")
 router = APIRouter()
@@ -124,7 +124,7 @@ async def twilio_webhook(request: Request, runtime: RuntimeDep) -> Response:
     if not sender:
         raise HTTPException(400, "missing From")
     whatsapp = sender.lower().startswith("whatsapp:")
-    channel = "whatsapp" if whatsapp else "sms"
+    channel: Channel = "whatsapp" if whatsapp else "sms"
     platform_id = sender.split(":", 1)[1] if whatsapp else sender
     try:
         media = int(form.get("NumMedia", "0") or 0) > 0

@@ -11,6 +11,7 @@ import phonenumbers
 from knowledge import KnowledgeBase
 from knowledge.schema import Organisation, display_phone
 
+#: The flyer's own words; what Pana helps with comes from the main menu.
 WORDS: dict[str, dict[str, str]] = {
     "es": {
         "tagline": "Información gratuita para personas migrantes y refugiadas en el Perú",
@@ -73,8 +74,14 @@ def whatsapp_link(number: str, code: str) -> str:
 
 
 def telegram_link(username: str, code: str) -> str:
-    """``https://t.me/<bot>?start=<CODE>``: Telegram sends ``/start CODE`` on the first tap."""
-    return f"https://t.me/{username.lstrip('@')}?start={code}"
+    """``https://t.me/<bot>?start=<CODE>``: Telegram sends ``/start CODE`` on the first tap.
+
+    ValueError if ``username`` is not a Telegram username (5-32 letters, digits, ``_``).
+    """
+    name = username.lstrip("@")
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{4,31}", name):
+        raise ValueError(f"Telegram bot username {username!r} is not valid")
+    return f"https://t.me/{name}?start={code}"
 
 
 def flyer_content(
@@ -87,7 +94,7 @@ def flyer_content(
     contact = [
         " · ".join([*(p.display for p in org.phones[:2]), *org.emails[:1]]),
         " · ".join(
-            [*(link.url for link in org.links[:1])]
+            [*(site.url for site in org.links[:1])]
             + [f"{net.capitalize()} {handle}" for net, handle in list(org.social.items())[:1]]
         ),
     ]
@@ -105,7 +112,11 @@ def flyer_content(
         scan_hint=words["scan"],
         type_hint=words["type"].format(code=org.code, number=number.replace(" ", "\u00a0")),
         shared_by=words["shared_by"],
-        org_name=org.name if not org.short_name else f"{org.short_name} — {org.name}",
+        org_name=(
+            f"{org.short_name} — {org.name}"
+            if org.short_name and org.short_name.lower() not in org.name.lower()
+            else org.name
+        ),
         org_contact=[line for line in contact if line],
         footer=[privacy, words["free"]],
     )

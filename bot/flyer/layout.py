@@ -16,18 +16,15 @@ from reportlab.pdfbase.ttfonts import TTFont
 
 from bot.flyer.content import FlyerContent
 
+#: Page sizes in points (1/72 inch): (width, height, type scale).
 PAGES: dict[str, tuple[float, float, float]] = {
     "a4": (595.28, 841.89, 1.0),
     "a5": (419.53, 595.28, 0.74),
 }
 #: Smallest type on any flyer, in points: the privacy line must stay readable.
 MIN_TYPE = 9.0
-#: reportlab ships Bitstream Vera; both renderers use the same files, so text
-#: measured for the PDF wraps identically in the PNG.
 FONT_DIR = Path(rl_config.__file__).resolve().parent / "fonts"
 FONTS = {False: ("PanaVera", FONT_DIR / "Vera.ttf"), True: ("PanaVeraBd", FONT_DIR / "VeraBd.ttf")}
-
-#: The flyer's own words; what Pana helps with comes from the main menu.
 
 
 @dataclass(frozen=True)
@@ -109,14 +106,14 @@ def _compose(
 ) -> _Column:
     width, _, scale = PAGES[page]
     margin = 34 * scale
-    page_ = _Column(margin, width - 2 * margin, margin)
-    page_.text("Pana", 56 * scale, bold=True)
-    page_.text(content.tagline, 18 * scale, bold=True)
-    page_.ops.append(Rule(margin, page_.y, page_.width, 3 * scale))
-    page_.space(14 * scale)
+    sheet = _Column(margin, width - 2 * margin, margin)
+    sheet.text("Pana", 56 * scale, bold=True)
+    sheet.text(content.tagline, 18 * scale, bold=True)
+    sheet.ops.append(Rule(margin, sheet.y, sheet.width, 3 * scale))
+    sheet.space(14 * scale)
 
     gap = 20 * scale
-    column = (page_.width - gap) / 2
+    column = (sheet.width - gap) / 2
     code = column * code_share
     label = 22 * scale
     codes = [
@@ -125,34 +122,34 @@ def _compose(
     ]
     for index, (name, under, under_scale, link) in enumerate(codes):
         centre = margin + column / 2 + index * (column + gap)
-        top = page_.y
-        page_.ops.append(Text(centre, top + label, name, label, bold=True, centred=True))
-        page_.ops.append(QR(centre - code / 2, top + label * 1.3, code, link))
+        top = sheet.y
+        sheet.ops.append(Text(centre, top + label, name, label, bold=True, centred=True))
+        sheet.ops.append(QR(centre - code / 2, top + label * 1.3, code, link))
         baseline = top + label * 2.1 + code
-        page_.ops.append(Text(centre, baseline, under, label * under_scale, True, True))
-    page_.space(label * 2.5 + code)
-    page_.text(content.scan_hint, 14 * scale, bold=True)
-    page_.text(content.type_hint, 14 * scale)
-    page_.space(8 * scale)
+        sheet.ops.append(Text(centre, baseline, under, label * under_scale, True, True))
+    sheet.space(label * 2.5 + code)
+    sheet.text(content.scan_hint, 14 * scale, bold=True)
+    sheet.text(content.type_hint, 14 * scale)
+    sheet.space(8 * scale)
 
     if bullets:
-        page_.text(content.helps_heading, list_size * 1.1, bold=True)
+        sheet.text(content.helps_heading, list_size * 1.1, bold=True)
         for item in content.helps_with:
-            page_.text(f"•  {item}", list_size)
+            sheet.text(f"•  {item}", list_size)
     else:
-        page_.text(f"{content.helps_heading} {' · '.join(content.helps_with)}", list_size)
-    page_.space(8 * scale)
+        sheet.text(f"{content.helps_heading} {' · '.join(content.helps_with)}", list_size)
+    sheet.space(8 * scale)
 
-    page_.ops.append(Rule(margin, page_.y, page_.width, 1.5 * scale))
-    page_.space(4 * scale)
-    page_.text(content.shared_by, 12 * scale)
-    page_.text(content.org_name, 16 * scale, bold=True)
+    sheet.ops.append(Rule(margin, sheet.y, sheet.width, 1.5 * scale))
+    sheet.space(4 * scale)
+    sheet.text(content.shared_by, 12 * scale)
+    sheet.text(content.org_name, 16 * scale, bold=True)
     for line in content.org_contact:
-        page_.text(line, 13 * scale)
-    page_.space(6 * scale)
+        sheet.text(line, 13 * scale)
+    sheet.space(6 * scale)
     for line in content.footer:
-        page_.text(line, 10.5 * scale)
-    return page_
+        sheet.text(line, 10.5 * scale)
+    return sheet
 
 
 def layout(content: FlyerContent, page: str = "a4") -> list[Op]:
