@@ -35,7 +35,7 @@ REQUIRED_MESSAGES = (
     "thanks", "okay", "insult", "ask_city", "person", "person_ask_city", "ngos_in_city",
     "ngos_nearest", "no_ngos_in_city", "ngo_more", "consulates", "consulate_title",
     "emergency_first", "delete_confirm", "delete_done", "delete_cancelled", "opted_out",
-    "language_set", "see_also", "ngos_for_service",
+    "language_set", "see_also", "ngos_for_service", "main_menu",
 )  # fmt: skip
 
 EMERGENCY_TOPIC = "emergencias"

@@ -60,6 +60,8 @@ class Renderer:
             return org.name
         if kind == "consulate" and ident in kb.consulates:
             return self.consulate_title(kb.consulates[ident], lang)
+        if target == "menu:main":
+            return kb.message("main_menu", lang)
         if kind == "menu" and ident in kb.menus:
             return self._menu_label(ident, lang)
         if kind == "city" and ident in kb.cities:

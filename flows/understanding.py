@@ -127,11 +127,9 @@ class Understanding:
         boost = self._booster(state, norm, city)
         hits = self.index.search(norm, boost=boost)
         decision = self._rank(hits, city, safety)
-        asks_ngo = bool(set(norm.split()) & NGO_WORDS)
-        if asks_ngo or decision.kind != "answer" or decision.targets[0].startswith("menu:"):
-            service = self._service_asked(norm)
-            if service:
-                return Decision("answer", (f"service:{service}",), city, safety, ANSWER_SCORE)
+        service = self._service_asked(norm, asks_ngo=bool(set(norm.split()) & NGO_WORDS))
+        if service and (decision.kind == "unknown" or service[1]):
+            return Decision("answer", (f"service:{service[0]}",), city, safety, ANSWER_SCORE)
         if decision.kind != "answer" and self._wants_ngo_list(norm):
             return Decision("answer", ("list:ngos",), city, safety, ANSWER_SCORE)
         if decision.kind != "answer" and hits and state.last:
@@ -204,12 +202,17 @@ class Understanding:
             return Decision("clarify", tuple(close[:3]), city, safety, top.score)
         return Decision("unknown", tuple(h.target for h in hits[:2]), city, safety, top.score)
 
-    def _service_asked(self, norm: str) -> str | None:
-        """The service tag a message names ("apoyo psicológico", "medicinas"), if any."""
+    def _service_asked(self, norm: str, asks_ngo: bool) -> tuple[str, bool] | None:
+        """The service tag a message names, and whether it clearly asks for an organisation.
+
+        "una ong que dé apoyo psicológico" names the service and asks for an NGO;
+        "apoyo psicológico gratis" (two or more words of a service) is offered only
+        when nothing else answers; a single word ("hijo") is never enough alone.
+        """
         padded = f" {norm} "
         for phrase, service in self.service_phrases:
-            if phrase and f" {phrase} " in padded:
-                return service
+            if phrase and f" {phrase} " in padded and (asks_ngo or " " in phrase):
+                return service, asks_ngo
         return None
 
     def _wants_ngo_list(self, norm: str) -> bool:
