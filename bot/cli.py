@@ -100,15 +100,24 @@ def _flyer(args: argparse.Namespace) -> int:
     kb = load_knowledge()
     try:
         org = find_organisation(kb, args.org)
-        content = flyer_content(
-            kb, org, args.lang, settings.whatsapp_number, settings.telegram_bot_username
-        )
-    except (LookupError, ValueError) as exc:
+    except LookupError as exc:
         codes = ", ".join(sorted(o.code for o in kb.organisations.values()))
         print(f"{exc}\nknown codes: {codes}", file=sys.stderr)
         return 2
+    try:
+        content = flyer_content(
+            kb, org, args.lang, settings.whatsapp_number, settings.telegram_bot_username
+        )
+    except ValueError as exc:  # a malformed WHATSAPP_NUMBER or TELEGRAM_BOT_USERNAME
+        print(exc, file=sys.stderr)
+        return 2
     out = Path(args.out or f"flyer-{org.id}-{args.lang}.pdf")
-    for path in write_flyers(content, out, dpi=args.dpi):
+    try:
+        written = write_flyers(content, out, dpi=args.dpi)
+    except OSError as exc:
+        print(f"cannot write the flyer: {exc}", file=sys.stderr)
+        return 1
+    for path in written:
         print(path)
     return 0
 

@@ -27,8 +27,9 @@ SAME_QUESTION = 80
 #: token_set_ratio calls "sis" and "sis para mi hijo" identical (one is a subset);
 #: a floor on token_sort_ratio keeps a one-word question from swallowing longer ones.
 SIMILAR_LENGTH = 55
-#: The most recent questions a report reads; grouping is quadratic in the worst case.
-MAX_QUESTIONS = 5000
+#: The most recent questions a report reads. Grouping compares each distinct question
+#: with every group so far: 2,000 all-different questions take a few seconds.
+MAX_QUESTIONS = 2000
 
 
 def group_questions(texts: list[str]) -> list[tuple[str, int, list[str]]]:

@@ -154,15 +154,24 @@ class Engine:
     def _greeting(self, state: State, norm: str) -> Turn | None:
         words = norm.split()
         codes = [w for w in words if w in self.codes]
-        rest = [w for w in words if w not in self.codes]
+        greetings = [w for w in words if w in intents.GREETINGS]
+        others = [w for w in words if w not in self.codes and w not in intents.GREETINGS]
         # A flyer code only counts next to a greeting ("HOLA OCASIVEN"); alone it is a name.
-        if not rest or not intents.is_only(" ".join(rest), intents.GREETINGS):
+        if not greetings:
+            return None
+        if others and not (len(others) == 1 and not codes and self._looks_like_code(others[0])):
             return None
         turn = self.goto(replace(state, trail=()), "menu:main")
         turn = self._prefixed(turn, self.kb.message("welcome", state.lang))
         if codes:
             turn.events.append(Event("referral", self.codes[codes[0]]))
         return turn
+
+    def _looks_like_code(self, word: str) -> bool:
+        """An unknown flyer code ("hola XYZ123"): no topic word, no city. Ignored quietly."""
+        if self.understanding.index.correct(word) or self.cities.find(word):
+            return False
+        return word.isalnum() and len(word) >= 3
 
     def _prefixed(self, turn: Turn, intro: str) -> Turn:
         first = turn.replies[0]

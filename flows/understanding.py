@@ -188,7 +188,14 @@ class Understanding:
         if not complete:
             return Decision("unknown", tuple(h.target for h in hits[:2]), city, safety)
         top = complete[0]
-        close = [h.target for h in complete if h.score >= top.score * CLOSE_RATIO]
+        # A rival whose matched words the best hit also covers explains less of the
+        # message ("papeles colegio" vs "no tengo papeles colegio"): not a real rival.
+        close = [
+            h.target
+            for h in complete
+            if h.score >= top.score * CLOSE_RATIO
+            and (h is top or not h.covered < top.covered)
+        ]
         exact = [h.target for h in complete if h.exact and h.target in close]
         if len(close) == 1 and (top.score >= ANSWER_SCORE or top.exact):
             return Decision("answer", (top.target,), city, safety, top.score)

@@ -56,6 +56,8 @@ class Hit:
     phrases: tuple[str, ...] = ()
     #: One matched phrase is the whole message ("sis", "visa humanitaria").
     exact: bool = False
+    #: The message words its complete phrases cover.
+    covered: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -180,6 +182,8 @@ class SearchIndex:
             if boost:
                 score *= boost(target)
             phrases = tuple(sorted(set(matched[target])))
-            hits.append(Hit(target, round(score, 3), phrases, target in exact))
+            hits.append(
+                Hit(target, round(score, 3), phrases, target in exact, frozenset(covered))
+            )
         hits.sort(key=lambda hit: (-hit.score, hit.target))
         return hits[:limit]

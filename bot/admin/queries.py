@@ -117,6 +117,11 @@ def _keyed(rows: list[tuple[date, str, str, str, int]], metric: str) -> list[tup
     return sorted(totals.items(), key=lambda item: (-item[1], item[0]))
 
 
+def _newest_first(item: tuple[tuple[date, str], list[int]]) -> tuple[int, str]:
+    (day, channel), _ = item
+    return -day.toordinal(), channel
+
+
 def _stale(kb: KnowledgeBase, stale_after_days: int, today: date) -> Table:
     rows = []
     entries = [
@@ -154,8 +159,13 @@ def build_dashboard(
     period: Period,
     stale_after_days: int,
     today: date | None = None,
+    group_unanswered: bool = True,
 ) -> Dashboard:
-    """Read every figure, chart series and table for ``period``."""
+    """Read every figure, chart series and table for ``period``.
+
+    ``group_unanswered=False`` leaves the unanswered table empty: grouping is the
+    one slow step, and a CSV export of another table does not need it.
+    """
     today = today or datetime.now(UTC).date()
     rows = _counts(session, period, *HEADLINE)
     index = {day: n for n, day in enumerate(period.days)}
@@ -175,15 +185,18 @@ def build_dashboard(
     for org_id, n in _keyed(rows, "referral"):
         org = kb.organisations.get(org_id)
         referrals.append((org.code if org else org_id.upper(), org.name if org else org_id, n))
+    newest_first = sorted(activity.items(), key=_newest_first)
+    activity_rows = [(day.isoformat(), ch, c, m) for (day, ch), (c, m) in newest_first]
     since, until = period.bounds
-    texts = [text for text, _ in question_rows(session, since, until, "unanswered")]
+    questions = question_rows(session, since, until, "unanswered") if group_unanswered else []
+    texts = [text for text, _ in questions]
     groups = [(n, rep, "; ".join(members[1:])) for rep, n, members in group_questions(texts)]
     tables = [
         Table(
             "activity",
             "Conversations and messages per day",
             ("Day (UTC)", "Channel", "Conversations", "Messages"),
-            [(d.isoformat(), ch, c, m) for (d, ch), (c, m) in sorted(activity.items())],
+            activity_rows,
         ),
         Table("topics", "Top topics reached", ("Topic", "Target", "Times"), topics),
         Table(

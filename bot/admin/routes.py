@@ -78,10 +78,15 @@ def parse_period(days: str, start: str, end: str, today: date | None = None) -> 
     return period
 
 
-def _load(runtime: Runtime, period: Period) -> Dashboard:
+def _load(runtime: Runtime, period: Period, group_unanswered: bool = True) -> Dashboard:
     with runtime.sessions() as session:
         return build_dashboard(
-            session, runtime.kb, runtime.helpline, period, runtime.settings.stale_after_days
+            session,
+            runtime.kb,
+            runtime.helpline,
+            period,
+            runtime.settings.stale_after_days,
+            group_unanswered=group_unanswered,
         )
 
 
@@ -150,7 +155,9 @@ async def dashboard(
     auth.enabled(runtime)
     if not auth.logged_in(request, runtime):
         return _secured(RedirectResponse("/admin/login", status_code=303))
-    context: dict[str, Any] = {"quick_ranges": QUICK_RANGES, "error": "", "days": days}
+    # The default period is the 30-day button, unless dates were chosen.
+    chosen = days or ("" if start or end else str(DEFAULT_DAYS))
+    context: dict[str, Any] = {"quick_ranges": QUICK_RANGES, "error": "", "days": chosen}
     try:
         period = parse_period(days, start, end)
     except ValueError as exc:
@@ -196,7 +203,7 @@ async def export(
         period = parse_period(days, start, end)
     except ValueError as exc:
         raise HTTPException(400, str(exc)) from exc
-    board = await run_in_threadpool(_load, runtime, period)
+    board = await run_in_threadpool(_load, runtime, period, name == "unanswered")
     table = board.tables[name]
     filename = f"pana-{name}-{period.start}-{period.end}.csv"
     response = Response(

@@ -24,8 +24,13 @@ class Table:
     rows: Sequence[tuple[Cell, ...]]
 
     def csv(self) -> str:
-        """The table as CSV text (header row first), safe to open in a spreadsheet."""
+        """The table as CSV text (header row first), safe to open in a spreadsheet.
+
+        It starts with a byte-order mark: without one, Excel reads UTF-8 as Latin-1
+        and "Organización" arrives garbled.
+        """
         buffer = io.StringIO()
+        buffer.write("\ufeff")
         writer = csv.writer(buffer, lineterminator="\r\n")
         writer.writerow(self.headers)
         for row in self.rows:

@@ -6,10 +6,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
-import phonenumbers
-
 from knowledge import KnowledgeBase
-from knowledge.schema import Organisation, display_phone
+from knowledge.schema import E164, Organisation, display_phone
 
 #: The flyer's own words; what Pana helps with comes from the main menu.
 WORDS: dict[str, dict[str, str]] = {
@@ -63,14 +61,9 @@ def find_organisation(kb: KnowledgeBase, name: str) -> Organisation:
 
 def whatsapp_link(number: str, code: str) -> str:
     """``https://wa.me/<digits>?text=HOLA%20<CODE>``; ValueError if ``number`` is not E.164."""
-    try:
-        parsed = phonenumbers.parse(number, None)
-    except phonenumbers.NumberParseException as exc:
-        raise ValueError(f"WhatsApp number {number!r} is not E.164 (+51…)") from exc
-    if not phonenumbers.is_possible_number(parsed):
-        raise ValueError(f"WhatsApp number {number!r} is not a possible number")
-    digits = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)[1:]
-    return f"https://wa.me/{digits}?text={quote(f'HOLA {code}')}"
+    if not E164.match(number):
+        raise ValueError(f"WhatsApp number {number!r} is not E.164 (+51…, no spaces)")
+    return f"https://wa.me/{number[1:]}?text={quote(f'HOLA {code}')}"
 
 
 def telegram_link(username: str, code: str) -> str:

@@ -4,14 +4,11 @@ The server is the real app under uvicorn on a loopback port, with the same
 settings and database fixtures as the other tests. Without ``/usr/bin/chromium``
 or the ``playwright`` package these tests are skipped, unless
 ``PANA_REQUIRE_BROWSER=1`` (as in CI), where they fail instead.
-
-``PANA_UPDATE_SCREENSHOTS=1`` also copies the screenshots into ``docs/``.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import threading
 import time
@@ -27,7 +24,6 @@ from bot.settings import Settings
 from knowledge import KnowledgeBase
 
 CHROMIUM = Path("/usr/bin/chromium")
-DOCS = Path(__file__).resolve().parents[2] / "docs"
 # No traffic beyond loopback: no update checks, sync, QUIC probes or first-run pages.
 CHROMIUM_ARGS = [
     "--disable-background-networking",
@@ -47,7 +43,9 @@ def unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: while Playwright's sync API is open it keeps an event
+# loop running in this thread, and later tests that call asyncio.run() would fail.
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Any]:
     try:
         from playwright.sync_api import sync_playwright
@@ -94,10 +92,3 @@ def live_server(settings: Settings, kb: KnowledgeBase) -> Iterator[str]:
     server.should_exit = True
     thread.join(timeout=10)
     listener.close()
-
-
-def keep_screenshot(path: Path, name: str) -> None:
-    """Copy a screenshot into docs/ when PANA_UPDATE_SCREENSHOTS=1."""
-    if os.environ.get("PANA_UPDATE_SCREENSHOTS") == "1":
-        DOCS.mkdir(exist_ok=True)
-        shutil.copyfile(path, DOCS / name)

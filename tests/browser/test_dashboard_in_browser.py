@@ -4,37 +4,48 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from tests.browser.conftest import keep_screenshot
+from bot.runtime import build_runtime
+from bot.settings import Settings
+from flows.turn import Incoming
+from knowledge import KnowledgeBase
 from tests.support.channels import post_telegram, post_twilio, telegram_message, twilio_form
+from tests.support.screenshots import keep_screenshot
 
 TOKEN = "admin-test-token"  # the settings fixture's ADMIN_TOKEN
 
 
 def _people_write_in(base_url: str) -> None:
     """Two people arrive from a flyer's QR codes, one asks about SIS, a third says hola."""
+    reader, passer_by = "whatsapp:+51911000001", "+51911000002"
     with httpx.Client(base_url=base_url) as http:
-        assert (
-            post_twilio(
-                http, twilio_form("HOLA OCASIVEN", sender="whatsapp:+51911000001")
-            ).status_code
-            == 200
-        )
-        assert (
-            post_twilio(
-                http, twilio_form("sis gratuito", sender="whatsapp:+51911000001")
-            ).status_code
-            == 200
-        )
-        assert (
-            post_telegram(http, telegram_message("/start OCASIVEN", user_id=5550001)).status_code
-            == 200
-        )
-        assert post_twilio(http, twilio_form("hola", sender="+51911000002")).status_code == 200
+        statuses = [
+            post_twilio(http, twilio_form("HOLA OCASIVEN", sender=reader)).status_code,
+            post_twilio(http, twilio_form("sis gratuito", sender=reader)).status_code,
+            post_telegram(http, telegram_message("/start OCASIVEN", user_id=5550001)).status_code,
+            post_twilio(http, twilio_form("hola", sender=passer_by)).status_code,
+        ]
+    assert statuses == [200, 200, 200, 200]
+
+
+def _a_fortnight_before(settings: Settings, kb: KnowledgeBase) -> None:
+    """Earlier days' traffic on every channel, stored as the helpline stores it."""
+    runtime = build_runtime(settings, kb)
+    afternoon = datetime.now(UTC).replace(hour=15, minute=0, second=0, microsecond=0)
+    questions = ["hola", "sis gratuito", "visa humanitaria", "carne de extranjeria", "arepas"]
+    for back in range(1, 15):
+        for person in range(2 + back % 4):
+            channel = ("whatsapp", "telegram", "web", "sms")[person % 4]
+            for minute, text in enumerate(questions[: 1 + (back + person) % 5]):
+                moment = afternoon - timedelta(days=back, minutes=-minute)
+                incoming = Incoming(channel, text)
+                runtime.helpline.receive(channel, f"{back}-{person}", incoming, now=moment)
+    runtime.database.dispose()
 
 
 def _log_in(page: Any, base_url: str) -> None:
@@ -46,14 +57,18 @@ def _log_in(page: Any, base_url: str) -> None:
 
 
 def test_operator_logs_in_sees_the_chart_and_the_flyer_referrals(
-    browser: Any, live_server: str, tmp_path: Path
+    browser: Any, live_server: str, settings: Settings, kb: KnowledgeBase, tmp_path: Path
 ) -> None:
+    _a_fortnight_before(settings, kb)
     _people_write_in(live_server)
     page = browser.new_page()
     _log_in(page, live_server)
 
     assert page.locator("svg.chart").count() == 2
-    assert page.locator("svg.chart rect.bar").count() >= 2  # WhatsApp, SMS and Telegram today
+    days_with_bars = {
+        title.split()[0] for title in page.locator("svg.chart rect.bar title").all_text_contents()
+    }
+    assert len(days_with_bars) == 15  # today and the fortnight before
     referrals = page.locator("#referrals tbody tr")
     assert referrals.count() == 1
     assert referrals.first.inner_text().split("\t")[0] == "OCASIVEN"
@@ -61,7 +76,7 @@ def test_operator_logs_in_sees_the_chart_and_the_flyer_referrals(
     assert "just now" in page.locator("#last-handled").inner_text()
     assert "+51911000001" not in page.content()
 
-    page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
+    page.screenshot(path=str(tmp_path / "dashboard.png"))
     keep_screenshot(tmp_path / "dashboard.png", "dashboard.png")
 
 
@@ -72,7 +87,7 @@ def test_operator_downloads_the_referrals_as_csv(browser: Any, live_server: str)
     with page.expect_download() as download:
         page.click("#referrals a.csv")
     assert download.value.suggested_filename.startswith("pana-referrals-")
-    rows = list(csv.reader(io.StringIO(Path(download.value.path()).read_text("utf-8"))))
+    rows = list(csv.reader(io.StringIO(Path(download.value.path()).read_text("utf-8-sig"))))
     assert rows[0] == ["Code", "Organisation", "New conversations"]
     assert rows[1][0] == "OCASIVEN" and rows[1][2] == "2"
 
