@@ -24,6 +24,6 @@ def upgrade(engine: Engine) -> None:
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             # Several workers may start at once: one migrates, the others wait.
-            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(72616e61)")
+            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(1918987873)")  # 0x72616e61
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
