@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import shutil
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from bot.settings import Settings
 from flows.turn import Incoming
@@ -21,20 +22,46 @@ from tests.support.channels import (
 )
 
 
+@contextmanager
+def database_outage(settings: Settings, runtime: object) -> Iterator[None]:
+    """Make the real database unreachable for new connections, then bring it back."""
+    runtime.database.dispose()  # type: ignore[attr-defined]
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite":
+        folder = Path(url.database or "").parent
+        hidden = folder.with_name(folder.name + "-away")
+        shutil.move(folder, hidden)
+        try:
+            yield
+        finally:
+            runtime.database.dispose()  # type: ignore[attr-defined]
+            shutil.move(hidden, folder)
+        return
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    name = url.database
+    with admin.connect() as connection:
+        connection.execute(text(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false'))
+        connection.execute(
+            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+            {"n": name},
+        )
+    try:
+        yield
+    finally:
+        runtime.database.dispose()  # type: ignore[attr-defined]
+        with admin.connect() as connection:
+            connection.execute(text(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true'))
+        admin.dispose()
+
+
 def test_database_outage_gives_503_and_health_reports_it_then_recovers(
     client: TestClient, settings: Settings
 ) -> None:
-    if not settings.database_url.startswith("sqlite"):
-        pytest.skip("the outage is simulated by moving the SQLite file away")
     sender = "whatsapp:+51911777001"
     post_twilio(client, twilio_form("hola", sender=sender))
     post_twilio(client, twilio_form("4", sender=sender))  # now in the health menu
-    database = Path(settings.database_url.removeprefix("sqlite:///"))
     runtime = client.app.state.runtime  # type: ignore[attr-defined]
-    runtime.database.dispose()
-    hidden = database.parent.with_name(database.parent.name + "-away")
-    shutil.move(database.parent, hidden)
-    try:
+    with database_outage(settings, runtime):
         down = post_twilio(client, twilio_form("2", sender=sender))
         assert down.status_code == 503  # Twilio then uses the fallback URL
         assert client.get("/healthz").status_code == 503
@@ -42,9 +69,6 @@ def test_database_outage_gives_503_and_health_reports_it_then_recovers(
             client, twilio_form("2", sender=sender), path="/webhooks/twilio/fallback"
         )
         assert fallback.status_code == 200
-    finally:
-        runtime.database.dispose()
-        shutil.move(hidden, database.parent)
     assert client.get("/healthz").status_code == 200
     # Nothing was half-written: the user is still in the health menu, and "2" works.
     again = "\n".join(twiml_messages(post_twilio(client, twilio_form("2", sender=sender)).text))
