@@ -71,6 +71,26 @@ def content_words(normalised: str) -> list[str]:
     return [w for w in normalised.split() if w not in STOPWORDS]
 
 
+def stem(word: str) -> str:
+    """Fold plurals so "colegios" meets "colegio" and "papeles" meets "papel".
+
+    Applied alike to keywords and messages, so it only has to be consistent,
+    not linguistically exact.
+
+    >>> [stem(w) for w in ("colegios", "papeles", "visas", "sis", "requirements")]
+    ['colegio', 'papel', 'visa', 'sis', 'requirement']
+    """
+    if len(word) <= 4 or not word.endswith("s") or word.endswith("ss"):
+        return word
+    if word.endswith("es") and len(word) > 5 and word[-3] in "lrndzj":
+        return word[:-2]
+    return word[:-1]
+
+
+def index_words(normalised: str) -> frozenset[str]:
+    return frozenset(stem(w) for w in content_words(normalised))
+
+
 def _phrases_of(kb: KnowledgeBase) -> Iterable[tuple[str, str]]:
     """(target, raw phrase) pairs for every searchable entry."""
     for topic in kb.topics.values():
@@ -107,7 +127,7 @@ class SearchIndex:
         targets_with_word: dict[str, set[str]] = defaultdict(set)
         for target, raw in [*_phrases_of(kb), *extra]:
             text = normalise(raw)
-            words = frozenset(content_words(text))
+            words = index_words(text)
             if not words or (target, text) in seen:
                 continue
             seen.add((target, text))
@@ -142,7 +162,7 @@ class SearchIndex:
     def known_words(self, normalised: str) -> list[str]:
         """The message's content words mapped onto the vocabulary (typos corrected)."""
         known = []
-        for word in content_words(normalised):
+        for word in index_words(normalised):
             corrected = self.correct(word)
             if corrected:
                 known.append(corrected)

@@ -55,6 +55,8 @@ ABBREVIATIONS: dict[str, str] = {
     "hla": "hola",
     "ola": "hola",
     "msj": "mensaje",
+    "cole": "colegio",
+    "coles": "colegios",
     "tmp": "tampoco",
     "tampoko": "tampoco",
 }
