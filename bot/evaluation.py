@@ -43,6 +43,8 @@ class Result:
     unwanted: list[str] = field(default_factory=list)
     wrong_language: bool = False
     near_miss: str = ""
+    #: The engine asked which one or admitted it did not know (no confident answer).
+    hedged: bool = False
 
 
 def load_cases(folder: Path) -> list[Case]:
@@ -86,8 +88,9 @@ def run_case(engine: Engine, case: Case) -> Result:
     unwanted = [f for f in case.expect_not if contains_fact(reply, f)]
     wrong_language = turn.state.lang != case.lang
     near = next((e.detail for e in turn.events if e.kind == "near_miss"), "")
+    hedged = any(e.kind in ("near_miss", "unanswered") for e in turn.events)
     passed = not missing and not unwanted and not wrong_language
-    return Result(case, passed, reply, missing, unwanted, wrong_language, near)
+    return Result(case, passed, reply, missing, unwanted, wrong_language, near, hedged)
 
 
 def evaluate(engine: Engine, cases: list[Case]) -> list[Result]:
@@ -111,6 +114,11 @@ def report(results: list[Result], verbose: bool = False) -> str:
         f"{'overall':<13} {passed:>6} {len(results):>6}  {passed / max(1, len(results)):>7.1%}"
     )
     failures = [r for r in results if not r.passed]
+    confident = [r for r in failures if not r.hedged]
+    lines.append(
+        f"failures: {len(failures)}, of which {len(failures) - len(confident)} asked or admitted "
+        f"and {len(confident)} answered confidently (wrong fact or wrong language)"
+    )
     if failures:
         lines += ["", f"failures ({len(failures)}):"]
     for result in failures:

@@ -24,7 +24,7 @@ from knowledge.text import normalise
 #: A hit at least this strong, with no close rival, is answered directly.
 ANSWER_SCORE = 3.0
 #: Hits scoring at least this share of the best one count as close rivals.
-CLOSE_RATIO = 0.8
+CLOSE_RATIO = 0.9
 #: Weaker than this, a hit is not even offered as a guess.
 GUESS_SCORE = 1.0
 CONTEXT_BOOST = 1.3
@@ -38,6 +38,13 @@ NGO_WORDS = {
     "asociaciones", "organization", "organizations", "organisation", "organisations",
     "foundation", "charity", "charities", "ayudan", "apoyan", "help",
 }  # fmt: skip
+NGO_PHRASES = (
+    "quien ayuda",
+    "quien me ayuda",
+    "quien me puede ayudar",
+    "who helps",
+    "who can help",
+)
 
 
 @dataclass(frozen=True)
@@ -193,8 +200,7 @@ class Understanding:
         close = [
             h.target
             for h in complete
-            if h.score >= top.score * CLOSE_RATIO
-            and (h is top or not h.covered < top.covered)
+            if h.score >= top.score * CLOSE_RATIO and (h is top or not h.covered < top.covered)
         ]
         exact = [h.target for h in complete if h.exact and h.target in close]
         if len(close) == 1 and (top.score >= ANSWER_SCORE or top.exact):
@@ -243,7 +249,11 @@ class Understanding:
                 return f"consulate:{self.kb.consulates_in(mention.city)[0].id}"
             remaining = set(content_words(norm)) - CONSULATE_WORDS
             return "list:consulates" if len(remaining) <= 2 else None
-        wants_ngos = bool(words & NGO_WORDS) or state.awaiting == "city"
+        wants_ngos = (
+            bool(words & NGO_WORDS)
+            or intents.contains_phrase(norm, NGO_PHRASES)
+            or state.awaiting == "city"
+        )
         if mention is None:
             return None
         only_city = not (set(content_words(norm)) - mention.words)

@@ -10,6 +10,8 @@ from collections.abc import Iterable
 from knowledge.base import KnowledgeBase
 from knowledge.loader import Problem
 from knowledge.schema import AREAS, Entry
+from knowledge.search import index_words
+from knowledge.text import normalise
 
 MENU_KINDS = {
     "menu": "menus",
@@ -118,6 +120,40 @@ def _check_related(kb: KnowledgeBase) -> list[Problem]:
     ]
 
 
+def _entries_with_keywords(kb: KnowledgeBase) -> Iterable[tuple[str, Entry]]:
+    for kind in ("topics", "organisations", "consulates"):
+        for entry in getattr(kb, kind).values():
+            yield kind, entry
+
+
+def _check_keyword_collisions(kb: KnowledgeBase) -> list[Problem]:
+    """A keyword that, once common words are dropped, is another entry's keyword.
+
+    "where to get sis" is just "sis" to the matcher; if another entry owns
+    "sis", the two would tie and the bot would have to ask which one.
+    """
+    owners: dict[frozenset[str], set[str]] = {}
+    for _, entry in _entries_with_keywords(kb):
+        for keyword in entry.keywords.all():
+            owners.setdefault(index_words(normalise(keyword)), set()).add(entry.id)
+    problems = []
+    for kind, entry in _entries_with_keywords(kb):
+        for keyword in entry.keywords.all():
+            words = index_words(normalise(keyword))
+            reduced = len(normalise(keyword).split()) > len(words)
+            others = owners.get(words, set()) - {entry.id}
+            if reduced and others and len(words) == 1:
+                problems.append(
+                    Problem(
+                        _origin(kb, kind, entry.id),
+                        f"{kind} ({entry.id}).keywords",
+                        f"{keyword!r} means just {' '.join(sorted(words))!r} to the matcher, "
+                        f"which already leads to {sorted(others)[0]}: make it more specific",
+                    )
+                )
+    return problems
+
+
 def check_knowledge(kb: KnowledgeBase, required_messages: Iterable[str] = ()) -> list[Problem]:
     """Every cross-reference problem in ``kb``; empty when all is well."""
     problems: list[Problem] = []
@@ -126,6 +162,7 @@ def check_knowledge(kb: KnowledgeBase, required_messages: Iterable[str] = ()) ->
     problems += _check_places(kb)
     problems += _check_menus(kb)
     problems += _check_related(kb)
+    problems += _check_keyword_collisions(kb)
     problems += [
         Problem("knowledge/data/messages.yaml", f"messages.{key}", "missing message")
         for key in required_messages

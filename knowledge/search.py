@@ -202,8 +202,6 @@ class SearchIndex:
             if boost:
                 score *= boost(target)
             phrases = tuple(sorted(set(matched[target])))
-            hits.append(
-                Hit(target, round(score, 3), phrases, target in exact, frozenset(covered))
-            )
+            hits.append(Hit(target, round(score, 3), phrases, target in exact, frozenset(covered)))
         hits.sort(key=lambda hit: (-hit.score, hit.target))
         return hits[:limit]

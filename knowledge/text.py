@@ -61,6 +61,12 @@ ABBREVIATIONS: dict[str, str] = {
     "tampoko": "tampoco",
 }
 
+#: Names people split in two ("es salud"), joined back so they match as one word.
+SPLIT_NAMES: dict[str, str] = {
+    "es salud": "essalud",
+    "cuna mas": "cunamas",
+}
+
 _PUNCTUATION = re.compile(r"[^\w\s+@.]|_", re.UNICODE)
 _SPACES = re.compile(r"\s+")
 _REPEATS = re.compile(r"([a-z])\1{2,}")
@@ -90,7 +96,10 @@ def normalise(text: str) -> str:
     text = _PUNCTUATION.sub(" ", text)
     text = _REPEATS.sub(r"\1", text)
     words = [ABBREVIATIONS.get(word, word) for word in text.split()]
-    return _SPACES.sub(" ", " ".join(words)).strip()
+    text = f" {' '.join(words)} "
+    for split, joined in SPLIT_NAMES.items():
+        text = text.replace(f" {split} ", f" {joined} ")
+    return _SPACES.sub(" ", text).strip()
 
 
 def tokens(text: str) -> list[str]:
