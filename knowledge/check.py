@@ -142,7 +142,7 @@ def _check_keyword_collisions(kb: KnowledgeBase) -> list[Problem]:
             words = index_words(normalise(keyword))
             reduced = len(normalise(keyword).split()) > len(words)
             others = owners.get(words, set()) - {entry.id}
-            if reduced and others and len(words) == 1:
+            if reduced and others:
                 problems.append(
                     Problem(
                         _origin(kb, kind, entry.id),

@@ -115,3 +115,18 @@ def test_any_text_in_any_state_gets_a_reply(
     state = State(lang=lang, menu=menu, options=tuple(options), awaiting=awaiting, welcomed=True)
     turn = say(engine, state, text)
     assert turn.replies and all(r.text.strip() for r in turn.replies)
+
+
+def test_old_facts_carry_a_confirm_on_the_official_link_line(kb) -> None:  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    strict = Engine(kb, stale_after_days=365)
+    turn = strict.handle(State(), Incoming("console", "sis para todos", today=date(2026, 11, 23)))
+    assert "confirma en el enlace oficial" in text_of(turn)
+    fresh = strict.handle(State(), Incoming("console", "sis para todos", today=date(2022, 3, 1)))
+    assert "confirma en el enlace oficial" not in text_of(fresh)
+
+
+def test_a_later_source_changing_a_fact_is_shown_as_an_update(engine: Engine) -> None:
+    text = text_of(talk(engine, "visa humanitaria"))
+    assert "Actualización" in text and "2024" in text
