@@ -89,7 +89,6 @@ class Engine:
             return self._say(state, "okay" if text.strip() else "empty")
         if state.awaiting == "delete":
             return self._confirm_delete(state, norm)
-        state = replace(state, awaiting=None) if state.awaiting == "delete" else state
         for step in (self._command, self._choice, self._small_talk):
             turn = step(state, norm)
             if turn is not None:
