@@ -135,7 +135,8 @@ class Understanding:
         hits = self.index.search(norm, boost=boost)
         decision = self._rank(hits, city, safety)
         service = self._service_asked(norm, asks_ngo=bool(set(norm.split()) & NGO_WORDS))
-        if service and (decision.kind == "unknown" or service[1]):
+        vague = decision.kind == "unknown" or decision.targets[0].startswith("menu:")
+        if service and (vague or service[1]):
             return Decision("answer", (f"service:{service[0]}",), city, safety, ANSWER_SCORE)
         if decision.kind != "answer" and self._wants_ngo_list(norm):
             return Decision("answer", ("list:ngos",), city, safety, ANSWER_SCORE)
