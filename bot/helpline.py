@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, delete, select
+from sqlalchemy import CursorResult, bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -247,14 +247,28 @@ def _forget(session: Session, pseudonym: str) -> None:
     session.execute(delete(Delivery).where(Delivery.pseudonym == pseudonym))
 
 
+def _counter_upsert(insert: Any) -> Any:
+    table = DailyCount.__table__
+    statement = insert(table).values(
+        count=1, day=bindparam("day"), channel=bindparam("channel"),
+        metric=bindparam("metric"), key=bindparam("key"),
+    )  # fmt: skip
+    return statement.on_conflict_do_update(
+        index_elements=["day", "channel", "metric", "key"], set_={"count": table.c.count + 1}
+    )
+
+
+#: Built once, on the table: building the ORM upsert on every call cost 0.33 ms against
+#: 0.05 ms for this, twice per message (docs/performance.md).
+_COUNTER_UPSERT = {
+    "postgresql": _counter_upsert(postgresql_insert),
+    "sqlite": _counter_upsert(sqlite_insert),
+}
+
+
 def _count(session: Session, day: date, channel: str, metric: str, key: str = "") -> None:
     """Add one to a daily counter (an upsert on SQLite and PostgreSQL)."""
     dialect = session.get_bind().dialect.name
+    statement = _COUNTER_UPSERT["postgresql" if dialect == "postgresql" else "sqlite"]
     values: dict[str, Any] = {"day": day, "channel": channel, "metric": metric, "key": key[:120]}
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(DailyCount).values(count=1, **values)
-    statement = statement.on_conflict_do_update(  # type: ignore[union-attr]
-        index_elements=["day", "channel", "metric", "key"],
-        set_={"count": DailyCount.count + 1},
-    )
-    session.execute(statement)
+    session.connection().execute(statement, values)

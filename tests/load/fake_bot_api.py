@@ -75,6 +75,8 @@ class FakeBotApi:
                 await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError, ValueError):
             pass
+        except asyncio.CancelledError:
+            pass  # the loop is shutting down with this connection still open: nothing to do
         finally:
             writer.close()
 

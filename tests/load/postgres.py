@@ -3,7 +3,7 @@
 Either way the run gets an empty database of its own and removes it at the
 end, so pointing a load run at a server never touches the data already there::
 
-    with throwaway_cluster(tmp) as url:        # initdb + pg_ctl on 127.0.0.1
+    with throwaway_cluster() as url:           # initdb + pg_ctl on 127.0.0.1
         ...
     with scratch_database(admin_url) as url:   # CREATE DATABASE pana_load_<random>
         ...
@@ -16,6 +16,7 @@ import os
 import secrets
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,8 +43,9 @@ def _as_postgres(command: list[str]) -> list[str]:
 
 
 @contextlib.contextmanager
-def throwaway_cluster(folder: Path, durable: bool = False) -> Iterator[str]:
-    """Start a new cluster in ``folder`` on a free loopback port; yield its URL; delete it.
+def throwaway_cluster(durable: bool = False) -> Iterator[str]:
+    """Start a new cluster in a temporary folder on a free loopback port; yield its URL;
+    delete it.
 
     ``durable=False`` turns fsync off (as ``.ci/run`` does): faster, and a crash of
     the *application* loses nothing either way. Benchmarks pass ``durable=True``
@@ -52,8 +54,10 @@ def throwaway_cluster(folder: Path, durable: bool = False) -> Iterator[str]:
     binaries = postgres_bin()
     if binaries is None:
         raise RuntimeError("PostgreSQL is not installed (apt-get install -y postgresql)")
+    # Its own folder, not the caller's: the postgres user must be able to enter it.
+    folder = Path(tempfile.mkdtemp(prefix="pana-pg-"))
     data = folder / "pgdata"
-    data.mkdir(parents=True)
+    data.mkdir()
     if os.geteuid() == 0:
         shutil.chown(folder, "postgres")
         shutil.chown(data, "postgres")
@@ -80,7 +84,7 @@ def throwaway_cluster(folder: Path, durable: bool = False) -> Iterator[str]:
         subprocess.run(
             _as_postgres([*ctl, "-m", "immediate", "-w", "stop"]), stdout=subprocess.DEVNULL
         )
-        shutil.rmtree(data, ignore_errors=True)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @contextlib.contextmanager

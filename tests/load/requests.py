@@ -89,10 +89,9 @@ def build(user: User, step: Step, run: int = 0) -> Request:
 def _telegram(user: User, step: Step, update_id: int) -> Request:
     if step.location:
         latitude, longitude = step.location
-        update = telegram_message(
-            "", user_id=user.chat_id, lang=user.lang, text=None,
-            location={"latitude": latitude, "longitude": longitude},
-        )  # fmt: skip
+        location = {"latitude": latitude, "longitude": longitude}
+        update = telegram_message("", user_id=user.chat_id, lang=user.lang, location=location)
+        update["message"].pop("text", None)  # a shared location carries no text
     elif step.button:
         update = telegram_callback(step.text, user_id=user.chat_id)
     else:

@@ -72,7 +72,8 @@ class ServerProcess:
         # The flags bot/cli.py passes to uvicorn.run, so a bare app is served the same way.
         return [sys.executable, "-m", "uvicorn", self.app, "--host", "127.0.0.1",
                 "--port", str(self.port), "--workers", str(self.workers), "--proxy-headers",
-                "--no-access-log", "--timeout-graceful-shutdown", "20", "--log-level", "warning"]  # fmt: skip
+                "--no-access-log", "--timeout-graceful-shutdown", "20",
+                "--log-level", "warning"]  # fmt: skip
 
     def start(self, health_path: str = "/healthz") -> None:
         """Start the server and wait until ``health_path`` answers 200."""
@@ -96,14 +97,20 @@ class ServerProcess:
             assert self.process is not None
             if self.process.poll() is not None:
                 raise RuntimeError(
-                    f"server exited with {self.process.returncode}; see {self.log_path}"
+                    f"server exited with {self.process.returncode}:\n{self.log_tail()}"
                 )
             with contextlib.suppress(httpx.HTTPError):
                 if httpx.get(self.url + path, timeout=2).status_code == 200:
                     return
             time.sleep(0.1)
         self.stop()
-        raise RuntimeError(f"server not healthy after {STARTUP_SECONDS}s; see {self.log_path}")
+        raise RuntimeError(f"server not healthy after {STARTUP_SECONDS}s:\n{self.log_tail()}")
+
+    def log_tail(self, lines: int = 20) -> str:
+        """The last lines the server printed (the log folder may not outlive the run)."""
+        with contextlib.suppress(OSError):
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        return "(no log)"
 
     def kill(self) -> None:
         """SIGKILL the server and its workers (the whole process group), like a crash."""
@@ -147,7 +154,7 @@ class ServerProcess:
         """The processes that answer requests: the server itself, or uvicorn's workers."""
         if self.process is None or self.process.poll() is not None:
             return []
-        children = _children(self.process.pid)
+        children = [pid for pid in _children(self.process.pid) if not _is_helper(pid)]
         return children or [self.process.pid]
 
 
@@ -157,6 +164,13 @@ def _children(pid: int) -> list[int]:
         with contextlib.suppress(OSError):
             found += [int(c) for c in task.read_text().split()]
     return found
+
+
+def _is_helper(pid: int) -> bool:
+    # multiprocessing may start a resource tracker next to uvicorn's workers.
+    with contextlib.suppress(OSError):
+        return b"resource_tracker" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    return True
 
 
 def cpu_seconds(pids: list[int]) -> float:

@@ -1,0 +1,1 @@
+"""`make bench`: Pana's throughput, latency and scaling on loopback (``python -m bench``)."""
