@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, bindparam, delete, select
+from sqlalchemy import CursorResult, bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -23,9 +23,12 @@ from bot.limits import RateWindow
 from bot.models import Conversation, DailyCount, Delivery, UnansweredQuestion
 from bot.privacy import pseudonymise, scrub
 from flows.engine import Engine
-from flows.turn import Event, Incoming, Reply, State
+from flows.turn import Event, Incoming, Option, Reply, State
 
 log = logging.getLogger("pana.helpline")
+
+#: A retry younger than this is taken to be racing the original, which is still sending.
+RESEND_AFTER = timedelta(seconds=2)
 
 
 @dataclass
@@ -89,13 +92,21 @@ class Helpline:
         now = now or _utcnow()
         pseudonym = self.pseudonym(channel, platform_id)
         with self.sessions() as session, session.begin():
-            if delivery_id and not self._record_delivery(
-                session, channel, delivery_id, pseudonym, now
-            ):
-                log.info("duplicate delivery", extra={"user": pseudonym[:12], "channel": channel})
-                return Outcome(duplicate=True, pseudonym=pseudonym)
+            delivery = None
+            if delivery_id:
+                delivery = self._record_delivery(session, channel, delivery_id, pseudonym, now)
+                if delivery is None:
+                    log.info(
+                        "duplicate delivery", extra={"user": pseudonym[:12], "channel": channel}
+                    )
+                    replies = self._unsent_replies(session, channel, delivery_id, now)
+                    return Outcome(replies=replies, duplicate=True, pseudonym=pseudonym)
             conversation, is_new = self._lock_conversation(session, pseudonym, channel, now)
             outcome = self._answer(session, conversation, is_new, channel, incoming, now)
+            if delivery is not None and outcome.replies and session.get(Delivery, delivery.id):
+                # Kept until the channel confirms sending (see mark_sent), so a retry after a
+                # crash between commit and send gets the same answer instead of silence.
+                delivery.replies = [_reply_to_json(r) for r in outcome.replies]
         self.last_handled = now
         log.info(
             "message handled",
@@ -108,20 +119,49 @@ class Helpline:
 
     def _record_delivery(
         self, session: Session, channel: str, delivery_id: str, pseudonym: str, now: datetime
-    ) -> bool:
-        """Insert the delivery key; False when it was already there (a retry)."""
+    ) -> Delivery | None:
+        """Insert the delivery key; None when it was already there (a retry)."""
+        delivery = Delivery(
+            channel=channel, delivery_id=delivery_id[:128], pseudonym=pseudonym, created_at=now
+        )
         try:
             with session.begin_nested():
-                session.add(
-                    Delivery(
-                        channel=channel, delivery_id=delivery_id[:128], pseudonym=pseudonym,
-                        created_at=now,
-                    )
-                )  # fmt: skip
+                session.add(delivery)
                 session.flush()
         except IntegrityError:
-            return False
-        return True
+            return None
+        return delivery
+
+    def _unsent_replies(
+        self, session: Session, channel: str, delivery_id: str, now: datetime
+    ) -> list[Reply]:
+        """The stored answer to a retried delivery whose reply never went out.
+
+        A retry that arrives within ``RESEND_AFTER`` of the original is most
+        likely racing it (the original is still sending), so it gets nothing.
+        """
+        row = session.scalars(
+            select(Delivery).where(
+                Delivery.channel == channel, Delivery.delivery_id == delivery_id[:128]
+            )
+        ).first()
+        if row is None or row.sent_at is not None or not row.replies:
+            return []
+        if now - (_aware(row.created_at) or now) < RESEND_AFTER:
+            return []
+        log.warning("resending an answer that was never confirmed sent", extra={"channel": channel})
+        return [_reply_from_json(r) for r in row.replies]
+
+    def mark_sent(self, channel: str, delivery_id: str | None, now: datetime | None = None) -> None:
+        """The channel delivered the replies: forget them, and answer retries with silence."""
+        if not delivery_id:
+            return
+        with self.sessions() as session, session.begin():
+            session.execute(
+                update(Delivery)
+                .where(Delivery.channel == channel, Delivery.delivery_id == delivery_id[:128])
+                .values(sent_at=now or _utcnow(), replies=None)
+            )
 
     def _lock_conversation(
         self, session: Session, pseudonym: str, channel: str, now: datetime
@@ -230,6 +270,16 @@ class Helpline:
                 session.execute(delete(Delivery).where(Delivery.created_at < cutoff))
             )
         return {"conversations": conversations, "deliveries": deliveries}
+
+
+def _reply_to_json(reply: Reply) -> dict[str, Any]:
+    options = [[o.key, o.label] for o in reply.options]
+    return {"text": reply.text, "short": reply.short, "options": options}
+
+
+def _reply_from_json(data: dict[str, Any]) -> Reply:
+    options = tuple(Option(str(k), str(label)) for k, label in data.get("options") or ())
+    return Reply(str(data.get("text", "")), options, data.get("short"))
 
 
 def _deleted(result: object) -> int:

@@ -6,6 +6,8 @@
   name or message text.
 - ``deliveries``: one row per platform message id, so a retried delivery is
   answered once. Tied to the pseudonym only so "borrar mis datos" removes it.
+  The bot's own reply texts are kept here until the channel confirms sending,
+  then erased (a retry after a crash gets the same answer, not silence).
 - ``daily_counts``: aggregate counters for the dashboard (messages,
   conversations, topics, referrals per day and channel). No pseudonym.
 - ``unanswered_questions``: texts the bot could not answer, scrubbed of
@@ -49,6 +51,11 @@ class Delivery(Base):
     delivery_id: Mapped[str] = mapped_column(String(128))
     pseudonym: Mapped[str] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    #: The bot's replies, kept only until the channel confirms they went out.
+    replies: Mapped[list[dict[str, Any]] | None] = mapped_column(
+        JSON(none_as_null=True), nullable=True
+    )
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class DailyCount(Base):

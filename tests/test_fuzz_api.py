@@ -22,8 +22,10 @@ from tests.support.channels import (
     TWILIO_TOKEN,
     twilio_signature,
 )
+from tests.support.fake_telegram import FakeTelegram
 
 _folder = Path(tempfile.mkdtemp(prefix="pana-fuzz-"))
+_telegram = FakeTelegram().start()  # a daemon thread; ends with the test process
 app = create_app(
     Settings(
         _env_file=None,  # type: ignore[call-arg]
@@ -33,7 +35,7 @@ app = create_app(
         twilio_auth_token=TWILIO_TOKEN,
         telegram_bot_token=TELEGRAM_TOKEN,
         telegram_webhook_secret=TELEGRAM_SECRET,
-        telegram_api_base_url="http://127.0.0.1:9/bot",  # nothing listens: sends fail, logged
+        telegram_api_base_url=f"{_telegram.url}/bot",
         pseudonym_key="fuzz-" + "k" * 40,
         web_messages_per_minute=100_000,
     )

@@ -106,3 +106,35 @@ def test_telegram_retry_after_an_outage_is_answered_once(client: TestClient, fak
     assert post_telegram(client, update).status_code == 200
     assert post_telegram(client, update).status_code == 200
     assert len(fake_telegram.sent()) == 1
+
+
+def test_a_retry_of_an_answer_that_never_went_out_gets_the_same_answer(client: TestClient) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    helpline = client.app.state.runtime.helpline  # type: ignore[attr-defined]
+    start = datetime.now(UTC)
+
+    def receive(seconds: float):  # type: ignore[no-untyped-def]
+        incoming = Incoming("whatsapp", "sis para todos")
+        moment = start + timedelta(seconds=seconds)
+        return helpline.receive("whatsapp", "+51911777003", incoming, "SMcrash1", now=moment)
+
+    first = receive(0)
+    assert first.replies
+    # The server died before Twilio got the TwiML; a retry racing the original gets nothing…
+    assert receive(1).replies == []
+    # …but a later retry gets the same answer, once the original is clearly gone.
+    assert [r.text for r in receive(5).replies] == [r.text for r in first.replies]
+    helpline.mark_sent("whatsapp", "SMcrash1")
+    assert receive(10).replies == []
+
+
+def test_replies_are_erased_once_sent(client: TestClient, settings: Settings) -> None:
+    post_twilio(client, twilio_form("hola", sender="whatsapp:+51911777004", sid="SMsent1"))
+    engine = create_engine(settings.database_url)
+    with engine.connect() as connection:
+        row = connection.execute(
+            text("SELECT replies, sent_at FROM deliveries WHERE delivery_id = 'SMsent1'")
+        ).one()
+    engine.dispose()
+    assert row.replies is None and row.sent_at is not None

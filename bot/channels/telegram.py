@@ -17,7 +17,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request, Response
 from starlette.concurrency import run_in_threadpool
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import TelegramError
+from telegram.error import NetworkError, TelegramError
 from telegram.request import HTTPXRequest
 
 from bot.channels.split import TELEGRAM_LIMIT, split_text
@@ -145,10 +145,16 @@ async def telegram_webhook(request: Request, runtime: RuntimeDep) -> Response:
         if update.callback_query is not None:
             await update.callback_query.answer()
         await send_replies(bot, chat_id, outcome.replies)
-    except TelegramError:
-        log.exception(
-            "could not send the reply to Telegram", extra={"user": outcome.pseudonym[:12]}
+    except NetworkError:
+        # Transient: the replies stay stored and Telegram's retry of this update gets them.
+        log.warning(
+            "Bot API unreachable; asking Telegram to retry", extra={"user": outcome.pseudonym[:12]}
         )
+        return Response(status_code=503)
+    except TelegramError:
+        # Permanent (the user blocked the bot, a bad request): retrying would not help.
+        log.exception("Telegram refused the reply", extra={"user": outcome.pseudonym[:12]})
+    await run_in_threadpool(runtime.helpline.mark_sent, "telegram", str(update.update_id))
     return Response(status_code=200)
 
 

@@ -15,6 +15,7 @@ from datetime import date
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, HTTPException, Request, Response
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
@@ -137,10 +138,12 @@ async def twilio_webhook(request: Request, runtime: RuntimeDep) -> Response:
         has_media=media,
         today=date.today(),
     )
-    outcome = await run_in_threadpool(
-        runtime.helpline.receive, channel, platform_id, incoming, form.get("MessageSid") or None
-    )
-    return twiml(_texts(outcome.replies, sms=not whatsapp))
+    sid = form.get("MessageSid") or None
+    outcome = await run_in_threadpool(runtime.helpline.receive, channel, platform_id, incoming, sid)
+    response = twiml(_texts(outcome.replies, sms=not whatsapp))
+    # Runs once the TwiML has been written to Twilio: only then is the answer delivered.
+    response.background = BackgroundTask(runtime.helpline.mark_sent, channel, sid)
+    return response
 
 
 @router.post(
