@@ -87,8 +87,16 @@ class Helpline:
         incoming: Incoming,
         delivery_id: str | None = None,
         now: datetime | None = None,
+        confirm_later: bool = False,
     ) -> Outcome:
-        """Handle one message; see the module docstring for the guarantees."""
+        """Handle one message; see the module docstring for the guarantees.
+
+        ``confirm_later``: the channel sends the replies after this returns
+        (Telegram's sendMessage) and calls :meth:`mark_sent` when they went out;
+        until then a retry of the same delivery gets the same replies again.
+        Channels that answer in the HTTP response (TwiML, web chat) leave it
+        False: the reply is delivered together with the commit.
+        """
         now = now or _utcnow()
         pseudonym = self.pseudonym(channel, platform_id)
         with self.sessions() as session, session.begin():
@@ -103,10 +111,13 @@ class Helpline:
                     return Outcome(replies=replies, duplicate=True, pseudonym=pseudonym)
             conversation, is_new = self._lock_conversation(session, pseudonym, channel, now)
             outcome = self._answer(session, conversation, is_new, channel, incoming, now)
-            if delivery is not None and outcome.replies and session.get(Delivery, delivery.id):
-                # Kept until the channel confirms sending (see mark_sent), so a retry after a
-                # crash between commit and send gets the same answer instead of silence.
-                delivery.replies = [_reply_to_json(r) for r in outcome.replies]
+            if delivery is not None and session.get(Delivery, delivery.id):
+                if confirm_later and outcome.replies:
+                    # Kept until the channel confirms sending (see mark_sent), so a retry after
+                    # a crash between commit and send gets the same answer instead of silence.
+                    delivery.replies = [_reply_to_json(r) for r in outcome.replies]
+                else:
+                    delivery.sent_at = now
         self.last_handled = now
         log.info(
             "message handled",

@@ -118,6 +118,7 @@ class SearchIndex:
     idf: dict[str, float] = field(default_factory=dict)
     vocabulary: list[str] = field(default_factory=list)
     _corrections: dict[str, str | None] = field(default_factory=dict, repr=False)
+    _by_length: dict[int, list[str]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(cls, kb: KnowledgeBase, extra: Iterable[tuple[str, str]] = ()) -> SearchIndex:
@@ -139,7 +140,19 @@ class SearchIndex:
         total = len({p.target for p in index.phrases}) or 1
         index.idf = {w: math.log(1 + total / len(t)) for w, t in targets_with_word.items()}
         index.vocabulary = sorted(w for w in index.idf if len(w) >= MIN_FUZZY_LENGTH)
+        for word in index.vocabulary:
+            index._by_length.setdefault(len(word), []).append(word)
         return index
+
+    def _candidates(self, length: int) -> list[str]:
+        """Vocabulary words whose length allows a ratio ≥ the cutoff with a word this long.
+
+        ``fuzz.ratio`` is 2·matches / (len a + len b), so lengths outside this
+        window can never reach the cutoff; skipping them changes no result.
+        """
+        low = math.ceil(length * FUZZY_CUTOFF / (200 - FUZZY_CUTOFF))
+        high = math.floor(length * (200 - FUZZY_CUTOFF) / FUZZY_CUTOFF)
+        return [w for size in range(low, high + 1) for w in self._by_length.get(size, ())]
 
     def correct(self, word: str) -> str | None:
         """The vocabulary word closest to ``word`` (itself if known), or None."""
@@ -155,7 +168,7 @@ class SearchIndex:
         if len(word) < MIN_FUZZY_LENGTH or not self.vocabulary:
             return None
         found = process.extractOne(
-            word, self.vocabulary, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF
+            word, self._candidates(len(word)), scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF
         )
         return found[0] if found else None
 

@@ -115,17 +115,19 @@ def test_a_retry_of_an_answer_that_never_went_out_gets_the_same_answer(client: T
     start = datetime.now(UTC)
 
     def receive(seconds: float):  # type: ignore[no-untyped-def]
-        incoming = Incoming("whatsapp", "sis para todos")
+        incoming = Incoming("telegram", "sis para todos")
         moment = start + timedelta(seconds=seconds)
-        return helpline.receive("whatsapp", "+51911777003", incoming, "SMcrash1", now=moment)
+        return helpline.receive(
+            "telegram", "911777003", incoming, "crash-1", now=moment, confirm_later=True
+        )
 
     first = receive(0)
     assert first.replies
-    # The server died before Twilio got the TwiML; a retry racing the original gets nothing…
+    # The server died before sendMessage; a retry racing the original gets nothing…
     assert receive(1).replies == []
     # …but a later retry gets the same answer, once the original is clearly gone.
     assert [r.text for r in receive(5).replies] == [r.text for r in first.replies]
-    helpline.mark_sent("whatsapp", "SMcrash1")
+    helpline.mark_sent("telegram", "crash-1")
     assert receive(10).replies == []
 
 

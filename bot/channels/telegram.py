@@ -12,6 +12,7 @@ from __future__ import annotations
 import hmac
 import logging
 from datetime import date
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response
@@ -139,7 +140,11 @@ async def telegram_webhook(request: Request, runtime: RuntimeDep) -> Response:
         return Response(status_code=200)
     incoming, user_id, chat_id = parsed
     outcome = await run_in_threadpool(
-        runtime.helpline.receive, "telegram", str(user_id), incoming, str(update.update_id)
+        partial(runtime.helpline.receive, confirm_later=True),
+        "telegram",
+        str(user_id),
+        incoming,
+        str(update.update_id),
     )
     try:
         if update.callback_query is not None:
@@ -154,7 +159,9 @@ async def telegram_webhook(request: Request, runtime: RuntimeDep) -> Response:
     except TelegramError:
         # Permanent (the user blocked the bot, a bad request): retrying would not help.
         log.exception("Telegram refused the reply", extra={"user": outcome.pseudonym[:12]})
-    await run_in_threadpool(runtime.helpline.mark_sent, "telegram", str(update.update_id))
+    # Straight away, not via the thread pool: a queued confirmation widens the window in
+    # which a crash makes Telegram's retry send the same answer twice.
+    runtime.helpline.mark_sent("telegram", str(update.update_id))
     return Response(status_code=200)
 
 

@@ -11,12 +11,14 @@ number is SMS.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date
+from functools import partial
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, HTTPException, Request, Response
-from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
+from starlette.types import Receive, Scope, Send
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
@@ -35,6 +37,24 @@ def twiml(texts: list[str]) -> Response:
     for text in texts:
         response.message(text)
     return Response(str(response), media_type=TWIML)
+
+
+class ConfirmedResponse(Response):
+    """A response that, once its body has been handed to Twilio, confirms the delivery.
+
+    Until then the replies stay stored, so Twilio's retry after a crash between
+    the database commit and this write gets the same TwiML again, not silence.
+    The confirmation runs straight away, not in the thread pool, to keep the
+    window in which a crash could repeat an answer as short as possible.
+    """
+
+    def __init__(self, inner: Response, confirm: Callable[[], None]) -> None:
+        super().__init__(inner.body, inner.status_code, media_type=inner.media_type)
+        self.confirm = confirm
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await super().__call__(scope, receive, send)
+        self.confirm()
 
 
 def signed_url(request: Request, public_base_url: str) -> str:
@@ -139,11 +159,11 @@ async def twilio_webhook(request: Request, runtime: RuntimeDep) -> Response:
         today=date.today(),
     )
     sid = form.get("MessageSid") or None
-    outcome = await run_in_threadpool(runtime.helpline.receive, channel, platform_id, incoming, sid)
+    outcome = await run_in_threadpool(
+        partial(runtime.helpline.receive, confirm_later=True), channel, platform_id, incoming, sid
+    )
     response = twiml(_texts(outcome.replies, sms=not whatsapp))
-    # Runs once the TwiML has been written to Twilio: only then is the answer delivered.
-    response.background = BackgroundTask(runtime.helpline.mark_sent, channel, sid)
-    return response
+    return ConfirmedResponse(response, lambda: runtime.helpline.mark_sent(channel, sid))
 
 
 @router.post(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from fastapi import APIRouter, BackgroundTasks, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -53,9 +53,7 @@ async def chat_page() -> HTMLResponse:
 
 
 @router.post("/api/chat", response_model=ChatResponse, tags=["web chat"])
-async def chat(
-    body: ChatRequest, request: Request, background: BackgroundTasks, runtime: RuntimeDep
-) -> ChatResponse:
+async def chat(body: ChatRequest, request: Request, runtime: RuntimeDep) -> ChatResponse:
     """Send a message as the web chat does; returns the bot's replies."""
     limiter = request.app.state.web_limiter
     client_ip = request.client.host if request.client else "unknown"
@@ -74,7 +72,6 @@ async def chat(
     outcome = await run_in_threadpool(
         runtime.helpline.receive, "web", body.user_id, incoming, body.message_id
     )
-    background.add_task(runtime.helpline.mark_sent, "web", body.message_id)
     return ChatResponse(
         replies=[
             ChatReply(
