@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import secrets
 import sys
 from collections.abc import Sequence
 
@@ -29,6 +31,9 @@ def _serve(args: argparse.Namespace) -> int:
     from bot.migrate import upgrade
 
     upgrade(make_engine(settings.database_url))
+    # One id for this run, inherited by every worker: a retry of a delivery taken by an
+    # earlier (crashed) run may be answered again; one taken by this run may not.
+    os.environ["PANA_GENERATION"] = secrets.token_hex(8)
     uvicorn.run(
         "bot.main:app",
         host=args.host,

@@ -9,6 +9,8 @@ one database transaction: either everything is stored or nothing is.
 from __future__ import annotations
 
 import logging
+import os
+import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -76,6 +78,8 @@ class Helpline:
         self.user_limit = user_messages_per_minute
         self.global_window = RateWindow(global_messages_per_minute)
         self.last_handled: datetime | None = None
+        #: Shared by every worker of one server run (``pana serve`` sets PANA_GENERATION).
+        self.generation = os.environ.get("PANA_GENERATION") or secrets.token_hex(8)
 
     def pseudonym(self, channel: str, platform_id: str) -> str:
         return pseudonymise(self.key, channel, platform_id)
@@ -133,7 +137,11 @@ class Helpline:
     ) -> Delivery | None:
         """Insert the delivery key; None when it was already there (a retry)."""
         delivery = Delivery(
-            channel=channel, delivery_id=delivery_id[:128], pseudonym=pseudonym, created_at=now
+            channel=channel,
+            delivery_id=delivery_id[:128],
+            pseudonym=pseudonym,
+            created_at=now,
+            generation=self.generation,
         )
         try:
             with session.begin_nested():
@@ -148,8 +156,10 @@ class Helpline:
     ) -> list[Reply]:
         """The stored answer to a retried delivery whose reply never went out.
 
-        A retry that arrives within ``RESEND_AFTER`` of the original is most
-        likely racing it (the original is still sending), so it gets nothing.
+        Only when the original's server run is gone (a crash and restart): a
+        retry taken by the same run is racing the original, which is still
+        sending or has sent. Across separately started instances, a retry
+        younger than ``RESEND_AFTER`` is taken to be racing too.
         """
         row = session.scalars(
             select(Delivery).where(
@@ -157,6 +167,8 @@ class Helpline:
             )
         ).first()
         if row is None or row.sent_at is not None or not row.replies:
+            return []
+        if row.generation == self.generation:
             return []
         if now - (_aware(row.created_at) or now) < RESEND_AFTER:
             return []

@@ -56,6 +56,8 @@ class Delivery(Base):
         JSON(none_as_null=True), nullable=True
     )
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    #: The server run that took the delivery (all workers of one ``pana serve`` share it).
+    generation: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class DailyCount(Base):
