@@ -31,6 +31,8 @@ CONTEXT_BOOST = 1.3
 AUDIENCE_BOOST = 1.5
 CITY_BOOST = 1.2
 LAST_BOOST = 1.2
+#: The most any candidate can be boosted (all boosts at once), for the search's pruning.
+MAX_BOOST = CONTEXT_BOOST * LAST_BOOST * AUDIENCE_BOOST * CITY_BOOST
 
 CONSULATE_WORDS = {"consulado", "consulados", "consulate", "consulates", "consul", "consular"}
 NGO_WORDS = {
@@ -132,7 +134,7 @@ class Understanding:
             # "y cuánto cuesta?", "link?": a question about what was just answered.
             return Decision("answer", (state.last,), city, safety, ANSWER_SCORE)
         boost = self._booster(state, norm, city)
-        hits = self.index.search(norm, boost=boost)
+        hits = self.index.search(norm, boost=boost, max_boost=MAX_BOOST)
         decision = self._rank(hits, city, safety)
         service = self._service_asked(norm, asks_ngo=bool(set(norm.split()) & NGO_WORDS))
         vague = decision.kind == "unknown" or decision.targets[0].startswith("menu:")
@@ -183,7 +185,11 @@ class Understanding:
             return decision
         title = self.kb.topics[ident].title
         extended = f"{norm} {normalise(title.es)} {normalise(title.en)}"
-        again = self._rank(self.index.search(extended, boost=boost), decision.city, decision.safety)
+        again = self._rank(
+            self.index.search(extended, boost=boost, max_boost=MAX_BOOST),
+            decision.city,
+            decision.safety,
+        )
         if again.kind == "answer" and again.score > hits[0].score:
             return again
         return decision

@@ -119,6 +119,7 @@ class SearchIndex:
     vocabulary: list[str] = field(default_factory=list)
     _corrections: dict[str, str | None] = field(default_factory=dict, repr=False)
     _by_length: dict[int, list[str]] = field(default_factory=dict, repr=False)
+    _window: dict[int, list[str]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(cls, kb: KnowledgeBase, extra: Iterable[tuple[str, str]] = ()) -> SearchIndex:
@@ -150,9 +151,12 @@ class SearchIndex:
         ``fuzz.ratio`` is 2·matches / (len a + len b), so lengths outside this
         window can never reach the cutoff; skipping them changes no result.
         """
-        low = math.ceil(length * FUZZY_CUTOFF / (200 - FUZZY_CUTOFF))
-        high = math.floor(length * (200 - FUZZY_CUTOFF) / FUZZY_CUTOFF)
-        return [w for size in range(low, high + 1) for w in self._by_length.get(size, ())]
+        if length not in self._window:
+            low = math.ceil(length * FUZZY_CUTOFF / (200 - FUZZY_CUTOFF))
+            high = math.floor(length * (200 - FUZZY_CUTOFF) / FUZZY_CUTOFF)
+            sizes = range(low, high + 1)
+            self._window[length] = [w for size in sizes for w in self._by_length.get(size, ())]
+        return self._window[length]
 
     def correct(self, word: str) -> str | None:
         """The vocabulary word closest to ``word`` (itself if known), or None."""
@@ -182,39 +186,60 @@ class SearchIndex:
         return known
 
     def search(
-        self, normalised: str, limit: int = 5, boost: Callable[[str], float] | None = None
+        self,
+        normalised: str,
+        limit: int = 5,
+        boost: Callable[[str], float] | None = None,
+        max_boost: float = math.inf,
     ) -> list[Hit]:
         """Candidates for a normalised message, best first.
 
         A target's score is the weight of the distinct message words covered by
         its complete phrases, plus half the weight of words in phrases that are
         at least half present; ``boost(target)`` multiplies a candidate's score
-        (menu context, audience).
+        (menu context, audience). When ``boost`` never exceeds ``max_boost``,
+        candidates that cannot reach the top ``limit`` are not boosted at all,
+        which keeps large knowledge bases fast without changing the result.
         """
         words = set(self.known_words(normalised))
         full: dict[str, set[str]] = defaultdict(set)
         partial: dict[str, set[str]] = defaultdict(set)
         matched: dict[str, list[str]] = defaultdict(list)
         exact: set[str] = set()
-        for word in words:
-            for position in self.by_word.get(word, ()):
-                phrase = self.phrases[position]
-                present = phrase.words & words
-                if present == phrase.words:
-                    full[phrase.target] |= present
-                    matched[phrase.target].append(phrase.text)
-                    if phrase.words == words:
-                        exact.add(phrase.target)
-                elif len(phrase.words) > 1 and 2 * len(present) >= len(phrase.words):
-                    partial[phrase.target] |= present
-        hits = []
+        # A phrase with several of the message's words is looked at once, not once per word.
+        positions = {p for word in words for p in self.by_word.get(word, ())}
+        for position in positions:
+            phrase = self.phrases[position]
+            present = phrase.words & words
+            if present == phrase.words:
+                full[phrase.target] |= present
+                matched[phrase.target].append(phrase.text)
+                if phrase.words == words:
+                    exact.add(phrase.target)
+            elif len(phrase.words) > 1 and 2 * len(present) >= len(phrase.words):
+                partial[phrase.target] |= present
+        idf = self.idf
+        base = []
         for target in full.keys() | partial.keys():
-            covered = full[target]
-            score = sum(self.idf[w] for w in covered)
-            score += 0.5 * sum(self.idf[w] for w in partial[target] - covered)
-            if boost:
-                score *= boost(target)
-            phrases = tuple(sorted(set(matched[target])))
-            hits.append(Hit(target, round(score, 3), phrases, target in exact, frozenset(covered)))
-        hits.sort(key=lambda hit: (-hit.score, hit.target))
-        return hits[:limit]
+            covered = full.get(target, set())
+            score = sum(idf[w] for w in covered)
+            score += 0.5 * sum(idf[w] for w in partial.get(target, set()) - covered)
+            base.append((score, target))
+        base.sort(key=lambda item: (-item[0], item[1]))
+        ranked: list[tuple[float, str]] = []  # the best ``limit`` so far, best first
+        for score, target in base:
+            if len(ranked) == limit and score * (max_boost if boost else 1.0) < ranked[-1][0]:
+                break
+            candidate = (score * boost(target) if boost else score, target)
+            if len(ranked) < limit or (-candidate[0], target) < (-ranked[-1][0], ranked[-1][1]):
+                ranked = sorted([*ranked, candidate], key=lambda item: (-item[0], item[1]))[:limit]
+        return [
+            Hit(
+                target,
+                round(score, 3),
+                tuple(sorted(set(matched.get(target, ())))),
+                target in exact,
+                frozenset(full.get(target, ())),
+            )
+            for score, target in ranked[:limit]
+        ]
