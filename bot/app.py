@@ -127,6 +127,7 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
             if bot is not None:
                 with contextlib.suppress(Exception):
                     await bot.shutdown()
+            runtime.helpline.close()
             runtime.database.dispose()
 
     app = FastAPI(

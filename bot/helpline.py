@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -29,6 +30,8 @@ from flows.turn import Event, Incoming, Option, Reply, State
 
 log = logging.getLogger("pana.helpline")
 
+#: How often sent replies are recorded, in one batch.
+CONFIRM_EVERY = 0.02
 #: A retry younger than this is taken to be racing the original, which is still sending.
 RESEND_AFTER = timedelta(seconds=2)
 
@@ -80,6 +83,10 @@ class Helpline:
         self.last_handled: datetime | None = None
         #: Shared by every worker of one server run (``pana serve`` sets PANA_GENERATION).
         self.generation = os.environ.get("PANA_GENERATION") or secrets.token_hex(8)
+        self._pending: list[dict[str, Any]] = []
+        self._pending_lock = threading.Lock()
+        self._closing = threading.Event()
+        self._flusher: threading.Thread | None = None
 
     def pseudonym(self, channel: str, platform_id: str) -> str:
         return pseudonymise(self.key, channel, platform_id)
@@ -174,6 +181,49 @@ class Helpline:
             return []
         log.warning("resending an answer that was never confirmed sent", extra={"channel": channel})
         return [_reply_from_json(r) for r in row.replies]
+
+    def confirm_soon(self, channel: str, delivery_id: str | None) -> None:
+        """Record that a reply went out, in the next batch (within ``CONFIRM_EVERY``).
+
+        Batched on the helpline's own thread: no database work on the event
+        loop, no wait behind incoming messages in the shared thread pool, and
+        one statement per batch however busy the server is.
+        """
+        if not delivery_id:
+            return
+        with self._pending_lock:
+            self._pending.append({"c": channel, "d": delivery_id[:128], "now": _utcnow()})
+            if self._flusher is None:
+                self._flusher = threading.Thread(target=self._flush_forever, daemon=True)
+                self._flusher.start()
+
+    def _flush_forever(self) -> None:
+        while not self._closing.wait(CONFIRM_EVERY):
+            self._flush()
+
+    def _flush(self) -> None:
+        with self._pending_lock:
+            batch, self._pending = self._pending, []
+        if not batch:
+            return
+        table = Delivery.__table__
+        statement = (
+            update(table)
+            .where(table.c.channel == bindparam("c"), table.c.delivery_id == bindparam("d"))
+            .values(sent_at=bindparam("now"), replies=None)
+        )
+        try:
+            with self.sessions() as session, session.begin():
+                session.connection().execute(statement, batch)
+        except Exception:
+            # Not fatal: an unconfirmed reply is only resent if this run dies and the
+            # platform retries.
+            log.exception("could not record sent replies", extra={"count": len(batch)})
+
+    def close(self) -> None:
+        """Record the confirmations still queued (graceful shutdown)."""
+        self._closing.set()
+        self._flush()
 
     def mark_sent(self, channel: str, delivery_id: str | None, now: datetime | None = None) -> None:
         """The channel delivered the replies: forget them, and answer retries with silence."""

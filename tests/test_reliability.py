@@ -134,11 +134,18 @@ def test_a_retry_of_an_answer_that_never_went_out_gets_the_same_answer(client: T
 
 
 def test_replies_are_erased_once_sent(client: TestClient, settings: Settings) -> None:
+    import time
+
     post_twilio(client, twilio_form("hola", sender="whatsapp:+51911777004", sid="SMsent1"))
     engine = create_engine(settings.database_url)
-    with engine.connect() as connection:
-        row = connection.execute(
-            text("SELECT replies, sent_at FROM deliveries WHERE delivery_id = 'SMsent1'")
-        ).one()
+    deadline = time.monotonic() + 5  # the confirmation is recorded on its own thread
+    while True:
+        with engine.connect() as connection:
+            row = connection.execute(
+                text("SELECT replies, sent_at FROM deliveries WHERE delivery_id = 'SMsent1'")
+            ).one()
+        if row.sent_at is not None or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     engine.dispose()
     assert row.replies is None and row.sent_at is not None

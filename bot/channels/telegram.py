@@ -159,9 +159,9 @@ async def telegram_webhook(request: Request, runtime: RuntimeDep) -> Response:
     except TelegramError:
         # Permanent (the user blocked the bot, a bad request): retrying would not help.
         log.exception("Telegram refused the reply", extra={"user": outcome.pseudonym[:12]})
-    # Straight away, not via the thread pool: a queued confirmation widens the window in
-    # which a crash makes Telegram's retry send the same answer twice.
-    runtime.helpline.mark_sent("telegram", str(update.update_id))
+    # On the helpline's own thread: a confirmation queued behind incoming messages would
+    # widen the window in which a crash makes Telegram's retry send the same answer twice.
+    runtime.helpline.confirm_soon("telegram", str(update.update_id))
     return Response(status_code=200)
 
 

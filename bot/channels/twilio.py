@@ -44,8 +44,8 @@ class ConfirmedResponse(Response):
 
     Until then the replies stay stored, so Twilio's retry after a crash between
     the database commit and this write gets the same TwiML again, not silence.
-    The confirmation runs straight away, not in the thread pool, to keep the
-    window in which a crash could repeat an answer as short as possible.
+    The confirmation is queued on the helpline's own thread, not the shared
+    pool, to keep the window in which a crash could repeat an answer short.
     """
 
     def __init__(self, inner: Response, confirm: Callable[[], None]) -> None:
@@ -163,7 +163,7 @@ async def twilio_webhook(request: Request, runtime: RuntimeDep) -> Response:
         partial(runtime.helpline.receive, confirm_later=True), channel, platform_id, incoming, sid
     )
     response = twiml(_texts(outcome.replies, sms=not whatsapp))
-    return ConfirmedResponse(response, lambda: runtime.helpline.mark_sent(channel, sid))
+    return ConfirmedResponse(response, lambda: runtime.helpline.confirm_soon(channel, sid))
 
 
 @router.post(
