@@ -1,9 +1,13 @@
 """One message in, replies out: storage, limits and the engine, in one transaction.
 
-Every channel calls :meth:`Helpline.receive`. It records the delivery (so a
-retry is answered once), loads and locks the user's state, asks the engine,
-and writes the new state, the counters and any unanswered question, all in
-one database transaction: either everything is stored or nothing is.
+Every channel calls :meth:`Helpline.receive`. It loads and locks the user's
+state, asks the engine, takes the delivery key (so a retry is answered
+once), and writes the new state, the counters and any unanswered question,
+all in one database transaction: either everything is stored or nothing is.
+
+Storage is SQLAlchemy Core, a handful of statements per message with no ORM
+unit of work: the ORM cost more CPU per message than the engine and the web
+framework together (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -12,15 +16,15 @@ import logging
 import os
 import secrets
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import CursorResult, bindparam, delete, select, text, update
+from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
+from sqlalchemy import Engine as Database
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
 
 from bot.limits import RateWindow
 from bot.models import Conversation, DailyCount, Delivery, UnansweredQuestion
@@ -62,7 +66,7 @@ class Helpline:
 
     Example::
 
-        helpline = Helpline(engine, sessions, key=b"…", user_messages_per_minute=20)
+        helpline = Helpline(engine, create_engine("sqlite:///pana.db"), key=b"…")
         outcome = helpline.receive("whatsapp", "+51987654321", Incoming("whatsapp", "hola"),
                                    delivery_id="SM123")
     """
@@ -70,13 +74,13 @@ class Helpline:
     def __init__(
         self,
         engine: Engine,
-        sessions: sessionmaker[Session],
+        database: Database,
         key: bytes,
         user_messages_per_minute: int = 20,
         global_messages_per_minute: int = 3000,
     ) -> None:
         self.engine = engine
-        self.sessions = sessions
+        self.database = database
         self.key = key
         self.user_limit = user_messages_per_minute
         self.global_window = RateWindow(global_messages_per_minute)
@@ -103,32 +107,34 @@ class Helpline:
         """Handle one message; see the module docstring for the guarantees.
 
         ``confirm_later``: the channel sends the replies after this returns
-        (Telegram's sendMessage) and calls :meth:`mark_sent` when they went out;
-        until then a retry of the same delivery gets the same replies again.
-        Channels that answer in the HTTP response (TwiML, web chat) leave it
-        False: the reply is delivered together with the commit.
+        (Telegram's sendMessage, the TwiML response) and calls
+        :meth:`confirm_soon` when they went out; until then a retry of the same
+        delivery from a restarted server gets the same replies again. The web
+        chat leaves it False: its reply goes out with the commit.
         """
         now = now or _utcnow()
         pseudonym = self.pseudonym(channel, platform_id)
-        with self.sessions() as session, session.begin():
-            delivery = None
-            if delivery_id:
-                delivery = self._record_delivery(session, channel, delivery_id, pseudonym, now)
-                if delivery is None:
-                    log.info(
-                        "duplicate delivery", extra={"user": pseudonym[:12], "channel": channel}
+        sent = self._take_pending()
+        with self.database.connect() as connection:
+            try:
+                with connection.begin() as transaction:
+                    outcome = self._receive(
+                        connection, pseudonym, channel, incoming, delivery_id, now, confirm_later
                     )
-                    replies = self._unsent_replies(session, channel, delivery_id, now)
-                    return Outcome(replies=replies, duplicate=True, pseudonym=pseudonym)
-            conversation, is_new = self._lock_conversation(session, pseudonym, channel, now)
-            outcome = self._answer(session, conversation, is_new, channel, incoming, now)
-            if delivery is not None and session.get(Delivery, delivery.id):
-                if confirm_later and outcome.replies:
-                    # Kept until the channel confirms sending (see mark_sent), so a retry after
-                    # a crash between commit and send gets the same answer instead of silence.
-                    delivery.replies = [_reply_to_json(r) for r in outcome.replies]
-                else:
-                    delivery.sent_at = now
+                    if outcome.duplicate:
+                        # The delivery was already taken: undo this attempt's writes.
+                        transaction.rollback()
+                    elif sent:
+                        # Riding on this commit: no transaction (nor lock wait) of their own.
+                        connection.execute(_CONFIRM_SENT, sent)
+            except BaseException:
+                self._requeue(sent)
+                raise
+            if outcome.duplicate:
+                self._requeue(sent)
+                log.info("duplicate delivery", extra={"user": pseudonym[:12], "channel": channel})
+                replies = self._unsent_replies(connection, channel, delivery_id or "", now)
+                return Outcome(replies=replies, duplicate=True, pseudonym=pseudonym)
         self.last_handled = now
         log.info(
             "message handled",
@@ -139,27 +145,72 @@ class Helpline:
 
     # -- steps ----------------------------------------------------------------
 
-    def _record_delivery(
-        self, session: Session, channel: str, delivery_id: str, pseudonym: str, now: datetime
-    ) -> Delivery | None:
-        """Insert the delivery key; None when it was already there (a retry)."""
-        delivery = Delivery(
-            channel=channel,
-            delivery_id=delivery_id[:128],
-            pseudonym=pseudonym,
-            created_at=now,
-            generation=self.generation,
+    def _receive(
+        self,
+        connection: Connection,
+        pseudonym: str,
+        channel: str,
+        incoming: Incoming,
+        delivery_id: str | None,
+        now: datetime,
+        confirm_later: bool,
+    ) -> Outcome:
+        """One transaction: lock the user, answer, then take the delivery key.
+
+        The key is inserted last (one statement, no savepoint): a retry waits
+        on the user's row while the original runs, then finds the key taken
+        and its whole attempt is rolled back.
+        """
+        user, is_new = _lock_conversation(connection, pseudonym, channel, now)
+        day = now.date()
+        state = State.from_dict(user.state)
+        counts = [("messages", "")]
+        if is_new or (_aware(user.updated_at) or now).date() != day:
+            counts.append(("conversations", ""))
+        window = _Window(_aware(user.window_start), user.window_count)
+        over = window.add(now, self.user_limit)
+        outcome, turn = Outcome(limited=True), None
+        if over is not None:
+            if over:
+                outcome.replies = [Reply(self.engine.kb.message("slow_down", state.lang))]
+        elif not self.global_window.allow():
+            log.warning("global ceiling reached: message left unanswered")
+        else:
+            turn = self.engine.handle(state, incoming)
+            outcome = Outcome(replies=turn.replies)
+        if delivery_id and not _take_delivery(
+            connection,
+            channel,
+            delivery_id,
+            pseudonym,
+            now,
+            self.generation,
+            outcome.replies if confirm_later else None,
+        ):
+            return Outcome(duplicate=True)
+        if turn is not None and any(e.kind == "delete_user" for e in turn.events):
+            _count(connection, day, channel, counts)
+            _forget(connection, pseudonym)
+            return outcome
+        if turn is not None:
+            counts += _event_counts(turn.events, is_new)
+            _record_questions(connection, turn.events, turn.state.lang, now)
+            state = turn.state
+        _count(connection, day, channel, counts)
+        connection.execute(
+            _SAVE_CONVERSATION,
+            {
+                "p": pseudonym,
+                "state": state.to_dict(),
+                "now": now,
+                "window_start": window.start,
+                "window_count": window.count,
+            },
         )
-        try:
-            with session.begin_nested():
-                session.add(delivery)
-                session.flush()
-        except IntegrityError:
-            return None
-        return delivery
+        return outcome
 
     def _unsent_replies(
-        self, session: Session, channel: str, delivery_id: str, now: datetime
+        self, connection: Connection, channel: str, delivery_id: str, now: datetime
     ) -> list[Reply]:
         """The stored answer to a retried delivery whose reply never went out.
 
@@ -168,10 +219,14 @@ class Helpline:
         sending or has sent. Across separately started instances, a retry
         younger than ``RESEND_AFTER`` is taken to be racing too.
         """
-        row = session.scalars(
-            select(Delivery).where(
-                Delivery.channel == channel, Delivery.delivery_id == delivery_id[:128]
-            )
+        deliveries = _DELIVERIES
+        row = connection.execute(
+            select(
+                deliveries.c.replies,
+                deliveries.c.sent_at,
+                deliveries.c.generation,
+                deliveries.c.created_at,
+            ).where(deliveries.c.channel == channel, deliveries.c.delivery_id == delivery_id[:128])
         ).first()
         if row is None or row.sent_at is not None or not row.replies:
             return []
@@ -183,11 +238,13 @@ class Helpline:
         return [_reply_from_json(r) for r in row.replies]
 
     def confirm_soon(self, channel: str, delivery_id: str | None) -> None:
-        """Record that a reply went out, in the next batch (within ``CONFIRM_EVERY``).
+        """Record that a reply went out, with the next message's commit or within ``CONFIRM_EVERY``.
 
-        Batched on the helpline's own thread: no database work on the event
-        loop, no wait behind incoming messages in the shared thread pool, and
-        one statement per batch however busy the server is.
+        No database work on the event loop and no transaction of its own while
+        messages are coming in: queued confirmations are written in the next
+        message's transaction; when none comes, the helpline's own thread
+        writes them in one batch. The sooner they are written, the smaller the
+        window in which a crash makes a retry repeat an answer.
         """
         if not delivery_id:
             return
@@ -201,20 +258,23 @@ class Helpline:
         while not self._closing.wait(CONFIRM_EVERY):
             self._flush()
 
-    def _flush(self) -> None:
+    def _take_pending(self) -> list[dict[str, Any]]:
         with self._pending_lock:
             batch, self._pending = self._pending, []
+        return batch
+
+    def _requeue(self, batch: list[dict[str, Any]]) -> None:
+        if batch:
+            with self._pending_lock:
+                self._pending[:0] = batch
+
+    def _flush(self) -> None:
+        batch = self._take_pending()
         if not batch:
             return
-        table = Delivery.__table__
-        statement = (
-            update(table)
-            .where(table.c.channel == bindparam("c"), table.c.delivery_id == bindparam("d"))
-            .values(sent_at=bindparam("now"), replies=None)
-        )
         try:
-            with self.sessions() as session, session.begin():
-                session.connection().execute(statement, batch)
+            with self.database.begin() as connection:
+                connection.execute(_CONFIRM_SENT, batch)
         except Exception:
             # Not fatal: an unconfirmed reply is only resent if this run dies and the
             # platform retries.
@@ -226,127 +286,181 @@ class Helpline:
         self._flush()
 
     def mark_sent(self, channel: str, delivery_id: str | None, now: datetime | None = None) -> None:
-        """The channel delivered the replies: forget them, and answer retries with silence."""
+        """Record at once that the replies went out: retries now get silence."""
         if not delivery_id:
             return
-        with self.sessions() as session, session.begin():
-            if session.get_bind().dialect.name == "postgresql":
-                # Don't wait for the disk: a lost confirmation only means a resend after a
-                # database crash, and the wait is the window in which an app crash repeats one.
-                session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-            session.execute(
-                update(Delivery)
-                .where(Delivery.channel == channel, Delivery.delivery_id == delivery_id[:128])
-                .values(sent_at=now or _utcnow(), replies=None)
-            )
-
-    def _lock_conversation(
-        self, session: Session, pseudonym: str, channel: str, now: datetime
-    ) -> tuple[Conversation, bool]:
-        query = select(Conversation).where(Conversation.pseudonym == pseudonym)
-        if session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update()
-        conversation = session.scalars(query).first()
-        if conversation is not None:
-            return conversation, False
-        conversation = Conversation(
-            pseudonym=pseudonym, channel=channel, state={}, version=0, created_at=now,
-            updated_at=now, window_start=now, window_count=0,
-        )  # fmt: skip
-        try:
-            with session.begin_nested():
-                session.add(conversation)
-                session.flush()
-        except IntegrityError:
-            # Another worker created it a moment ago: take theirs, locked.
-            return session.scalars(query).one(), False
-        return conversation, True
-
-    def _over_limit(self, conversation: Conversation, now: datetime) -> bool | None:
-        """None: within the limit; True: first message over it; False: silence."""
-        start = _aware(conversation.window_start)
-        if start is None or now - start >= timedelta(minutes=1):
-            conversation.window_start, conversation.window_count = now, 1
-            return None
-        conversation.window_count += 1
-        if conversation.window_count <= self.user_limit:
-            return None
-        return conversation.window_count == self.user_limit + 1
-
-    def _answer(
-        self,
-        session: Session,
-        conversation: Conversation,
-        is_new: bool,
-        channel: str,
-        incoming: Incoming,
-        now: datetime,
-    ) -> Outcome:
-        day = now.date()
-        first_today = is_new or (_aware(conversation.updated_at) or now).date() != day
-        state = State.from_dict(conversation.state)
-        _count(session, day, channel, "messages")
-        if first_today:
-            _count(session, day, channel, "conversations")
-        over = self._over_limit(conversation, now)
-        if over is not None:
-            conversation.updated_at = now
-            replies = [Reply(self.engine.kb.message("slow_down", state.lang))] if over else []
-            return Outcome(replies=replies, limited=True)
-        if not self.global_window.allow():
-            log.warning("global ceiling reached: message left unanswered")
-            return Outcome(limited=True)
-        turn = self.engine.handle(state, incoming)
-        if any(e.kind == "delete_user" for e in turn.events):
-            _forget(session, conversation.pseudonym)
-            return Outcome(replies=turn.replies)
-        self._record_events(session, turn.events, is_new, channel, day, turn.state.lang, now)
-        conversation.state = turn.state.to_dict()
-        conversation.version += 1
-        conversation.updated_at = now
-        return Outcome(replies=turn.replies)
-
-    def _record_events(
-        self,
-        session: Session,
-        events: list[Event],
-        is_new: bool,
-        channel: str,
-        day: date,
-        lang: str,
-        now: datetime,
-    ) -> None:
-        guesses = next((e.detail for e in events if e.kind == "near_miss"), "")
-        for event in events:
-            if event.kind == "answered":
-                _count(session, day, channel, "answered", event.value)
-            elif event.kind == "referral" and is_new:
-                _count(session, day, channel, "referral", event.value)
-            elif event.kind == "unanswered":
-                _count(session, day, channel, "unanswered")
-                session.add(_question(event.value, "unanswered", lang, guesses, now))
-        if guesses and not any(e.kind == "unanswered" for e in events):
-            text = next(e.value for e in events if e.kind == "near_miss")
-            session.add(_question(text, "near_miss", lang, guesses, now))
+        with self.database.begin() as connection:
+            values = {"c": channel, "d": delivery_id[:128], "now": now or _utcnow()}
+            connection.execute(_CONFIRM_SENT, [values])
 
     # -- maintenance ----------------------------------------------------------
 
     def forget(self, channel: str, platform_id: str) -> None:
         """Delete everything tied to one user (also reachable by "borrar mis datos")."""
-        with self.sessions() as session, session.begin():
-            _forget(session, self.pseudonym(channel, platform_id))
+        with self.database.begin() as connection:
+            _forget(connection, self.pseudonym(channel, platform_id))
 
     def purge(self, older_than_days: int, now: datetime | None = None) -> dict[str, int]:
         """Delete conversations and delivery records unused for ``older_than_days``."""
         cutoff = (now or _utcnow()) - timedelta(days=older_than_days)
-        with self.sessions() as session, session.begin():
-            conversations = _deleted(
-                session.execute(delete(Conversation).where(Conversation.updated_at < cutoff))
+        conversations, deliveries = _CONVERSATIONS, _DELIVERIES
+        with self.database.begin() as connection:
+            old_conversations = connection.execute(
+                delete(conversations).where(conversations.c.updated_at < cutoff)
             )
-            deliveries = _deleted(
-                session.execute(delete(Delivery).where(Delivery.created_at < cutoff))
+            old_deliveries = connection.execute(
+                delete(deliveries).where(deliveries.c.created_at < cutoff)
             )
-        return {"conversations": conversations, "deliveries": deliveries}
+        return {
+            "conversations": old_conversations.rowcount,
+            "deliveries": old_deliveries.rowcount,
+        }
+
+
+@dataclass
+class _Window:
+    """The flood limit: the start of the user's current minute and the messages in it."""
+
+    start: datetime | None
+    count: int
+
+    def add(self, now: datetime, limit: int) -> bool | None:
+        """Count one message. None: within the limit; True: first one over it; False: silence."""
+        if self.start is None or now - self.start >= timedelta(minutes=1):
+            self.start, self.count = now, 1
+            return None
+        self.count += 1
+        if self.count <= limit:
+            return None
+        return self.count == limit + 1
+
+
+@dataclass
+class _NewConversation:
+    state: dict[str, Any]
+    updated_at: datetime
+    window_start: datetime | None = None
+    window_count: int = 0
+
+
+_CONVERSATIONS = cast(Table, Conversation.__table__)
+_DELIVERIES = cast(Table, Delivery.__table__)
+_COUNTS = cast(Table, DailyCount.__table__)
+_QUESTIONS = cast(Table, UnansweredQuestion.__table__)
+_INSERTS = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}
+
+
+def _dialect(connection: Connection) -> str:
+    return "postgresql" if connection.dialect.name == "postgresql" else "sqlite"
+
+
+def _insert_for(connection: Connection) -> Any:
+    return _INSERTS[_dialect(connection)]
+
+
+def _lock_conversation(
+    connection: Connection, pseudonym: str, channel: str, now: datetime
+) -> tuple[Any, bool]:
+    """The user's row, locked until commit (created if new): (row, is_new).
+
+    Locked with ``FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE``
+    already holds the database's single write lock.
+    """
+    query = select(
+        _CONVERSATIONS.c.state,
+        _CONVERSATIONS.c.updated_at,
+        _CONVERSATIONS.c.window_start,
+        _CONVERSATIONS.c.window_count,
+    ).where(_CONVERSATIONS.c.pseudonym == pseudonym)
+    if connection.dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = connection.execute(query).first()
+    if row is not None:
+        return row, False
+    created = connection.execute(
+        _insert_for(connection)(_CONVERSATIONS)
+        .values(
+            pseudonym=pseudonym,
+            channel=channel,
+            state={},
+            version=0,
+            created_at=now,
+            updated_at=now,
+            window_start=None,
+            window_count=0,
+        )
+        .on_conflict_do_nothing(index_elements=["pseudonym"])
+        .returning(_CONVERSATIONS.c.pseudonym)
+    ).first()
+    if created is None:
+        # Another worker created it a moment ago (and has committed): take theirs, locked.
+        return connection.execute(query).one(), False
+    return _NewConversation(state={}, updated_at=now), True
+
+
+def _take_delivery(
+    connection: Connection,
+    channel: str,
+    delivery_id: str,
+    pseudonym: str,
+    now: datetime,
+    generation: str,
+    unsent: list[Reply] | None,
+) -> bool:
+    """Insert the delivery key; False when it was already taken (a retry).
+
+    ``unsent``: replies the channel has yet to send, kept until it confirms;
+    None means they go out with the commit.
+    """
+    values: dict[str, Any] = {
+        "channel": channel,
+        "delivery_id": delivery_id[:128],
+        "pseudonym": pseudonym,
+        "created_at": now,
+        "generation": generation,
+        "replies": None,
+        "sent_at": now,
+    }
+    if unsent is not None:
+        values["replies"] = [_reply_to_json(r) for r in unsent] or None
+        values["sent_at"] = None if unsent else now
+    taken = connection.execute(
+        _insert_for(connection)(_DELIVERIES)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["channel", "delivery_id"])
+        .returning(_DELIVERIES.c.id)
+    ).first()
+    return taken is not None
+
+
+def _event_counts(events: list[Event], is_new: bool) -> list[tuple[str, str]]:
+    """The dashboard counters one turn adds to: topics answered, referrals, unanswered."""
+    counts: list[tuple[str, str]] = []
+    for event in events:
+        if event.kind == "answered":
+            counts.append(("answered", event.value))
+        elif event.kind == "referral" and is_new:
+            counts.append(("referral", event.value))
+        elif event.kind == "unanswered":
+            counts.append(("unanswered", ""))
+    return counts
+
+
+def _record_questions(
+    connection: Connection, events: list[Event], lang: str, now: datetime
+) -> None:
+    """Store an unanswered or barely-matched message, scrubbed, with no user id."""
+    near_miss = next((e for e in events if e.kind == "near_miss"), None)
+    guesses = near_miss.detail if near_miss else ""
+    rows = [
+        _question(e.value, "unanswered", lang, guesses, now)
+        for e in events
+        if e.kind == "unanswered"
+    ]
+    if near_miss is not None and not rows:
+        rows.append(_question(near_miss.value, "near_miss", lang, guesses, now))
+    if rows:
+        connection.execute(insert(_QUESTIONS), rows)
 
 
 def _reply_to_json(reply: Reply) -> dict[str, Any]:
@@ -359,43 +473,66 @@ def _reply_from_json(data: dict[str, Any]) -> Reply:
     return Reply(str(data.get("text", "")), options, data.get("short"))
 
 
-def _deleted(result: object) -> int:
-    return int(result.rowcount) if isinstance(result, CursorResult) else 0
+def _question(text: str, kind: str, lang: str, guesses: str, now: datetime) -> dict[str, Any]:
+    return {
+        "created_at": now,
+        "lang": lang,
+        "kind": kind,
+        "text": scrub(text)[:1000],
+        "guesses": guesses[:400],
+    }
 
 
-def _question(text: str, kind: str, lang: str, guesses: str, now: datetime) -> UnansweredQuestion:
-    return UnansweredQuestion(
-        created_at=now, lang=lang, kind=kind, text=scrub(text)[:1000], guesses=guesses[:400]
+def _forget(connection: Connection, pseudonym: str) -> None:
+    connection.execute(delete(_CONVERSATIONS).where(_CONVERSATIONS.c.pseudonym == pseudonym))
+    connection.execute(delete(_DELIVERIES).where(_DELIVERIES.c.pseudonym == pseudonym))
+
+
+#: The user's new state and flood window, written once per message.
+_SAVE_CONVERSATION = (
+    update(_CONVERSATIONS)
+    .where(_CONVERSATIONS.c.pseudonym == bindparam("p"))
+    .values(
+        state=bindparam("state", type_=_CONVERSATIONS.c.state.type),
+        version=_CONVERSATIONS.c.version + 1,
+        updated_at=bindparam("now"),
+        window_start=bindparam("window_start"),
+        window_count=bindparam("window_count"),
     )
+)
 
-
-def _forget(session: Session, pseudonym: str) -> None:
-    session.execute(delete(Conversation).where(Conversation.pseudonym == pseudonym))
-    session.execute(delete(Delivery).where(Delivery.pseudonym == pseudonym))
+#: The channel sent the replies: forget them, and answer retries with silence.
+_CONFIRM_SENT = (
+    update(_DELIVERIES)
+    .where(_DELIVERIES.c.channel == bindparam("c"), _DELIVERIES.c.delivery_id == bindparam("d"))
+    .values(sent_at=bindparam("now"), replies=None)
+)
 
 
 def _counter_upsert(insert: Any) -> Any:
-    table = DailyCount.__table__
-    statement = insert(table).values(
-        count=1, day=bindparam("day"), channel=bindparam("channel"),
-        metric=bindparam("metric"), key=bindparam("key"),
-    )  # fmt: skip
+    statement = insert(_COUNTS).values(
+        count=bindparam("n"),
+        day=bindparam("day"),
+        channel=bindparam("channel"),
+        metric=bindparam("metric"),
+        key=bindparam("key"),
+    )
     return statement.on_conflict_do_update(
-        index_elements=["day", "channel", "metric", "key"], set_={"count": table.c.count + 1}
+        index_elements=["day", "channel", "metric", "key"],
+        set_={"count": _COUNTS.c.count + statement.excluded.count},
     )
 
 
 #: Built once, on the table: building the ORM upsert on every call cost 0.33 ms against
-#: 0.05 ms for this, twice per message (docs/performance.md).
-_COUNTER_UPSERT = {
-    "postgresql": _counter_upsert(postgresql_insert),
-    "sqlite": _counter_upsert(sqlite_insert),
-}
+#: 0.05 ms for this (docs/performance.md).
+_COUNTER_UPSERT = {name: _counter_upsert(insert) for name, insert in _INSERTS.items()}
 
 
-def _count(session: Session, day: date, channel: str, metric: str, key: str = "") -> None:
-    """Add one to a daily counter (an upsert on SQLite and PostgreSQL)."""
-    dialect = session.get_bind().dialect.name
-    statement = _COUNTER_UPSERT["postgresql" if dialect == "postgresql" else "sqlite"]
-    values: dict[str, Any] = {"day": day, "channel": channel, "metric": metric, "key": key[:120]}
-    session.connection().execute(statement, values)
+def _count(connection: Connection, day: date, channel: str, metrics: list[tuple[str, str]]) -> None:
+    """Add to the daily counters, one statement for all of a message's (an upsert)."""
+    statement = _COUNTER_UPSERT[_dialect(connection)]
+    rows = [
+        {"day": day, "channel": channel, "metric": metric, "key": key[:120], "n": n}
+        for (metric, key), n in Counter(metrics).items()
+    ]
+    connection.execute(statement, rows)

@@ -50,7 +50,7 @@ def build_runtime(settings: Settings, kb: KnowledgeBase | None = None) -> Runtim
     sessions = make_sessions(database)
     helpline = Helpline(
         engine,
-        sessions,
+        database,
         settings.secret_key,
         settings.user_messages_per_minute,
         settings.global_messages_per_minute,

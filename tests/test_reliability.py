@@ -138,7 +138,7 @@ def test_replies_are_erased_once_sent(client: TestClient, settings: Settings) ->
 
     post_twilio(client, twilio_form("hola", sender="whatsapp:+51911777004", sid="SMsent1"))
     engine = create_engine(settings.database_url)
-    deadline = time.monotonic() + 5  # the confirmation is recorded on its own thread
+    deadline = time.monotonic() + 5  # the confirmation is written a moment later
     while True:
         with engine.connect() as connection:
             row = connection.execute(

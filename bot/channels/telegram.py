@@ -159,8 +159,8 @@ async def telegram_webhook(request: Request, runtime: RuntimeDep) -> Response:
     except TelegramError:
         # Permanent (the user blocked the bot, a bad request): retrying would not help.
         log.exception("Telegram refused the reply", extra={"user": outcome.pseudonym[:12]})
-    # On the helpline's own thread: a confirmation queued behind incoming messages would
-    # widen the window in which a crash makes Telegram's retry send the same answer twice.
+    # Queued, not written here: it rides on the next message's commit (or the helpline's
+    # own thread), so no database work blocks the event loop.
     runtime.helpline.confirm_soon("telegram", str(update.update_id))
     return Response(status_code=200)
 

@@ -44,8 +44,9 @@ class ConfirmedResponse(Response):
 
     Until then the replies stay stored, so Twilio's retry after a crash between
     the database commit and this write gets the same TwiML again, not silence.
-    The confirmation is queued on the helpline's own thread, not the shared
-    pool, to keep the window in which a crash could repeat an answer short.
+    The confirmation is queued (see :meth:`Helpline.confirm_soon`) and written
+    with the next message's commit, which keeps short the window in which a
+    crash could make a retry repeat the answer.
     """
 
     def __init__(self, inner: Response, confirm: Callable[[], None]) -> None:

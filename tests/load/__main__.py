@@ -90,6 +90,11 @@ def _by_channel(deliveries: list[Delivery]) -> str:
     return ", ".join(f"{channel} {n}" for channel, n in sorted(counts.items()))
 
 
+def _late(deliveries: list[Delivery]) -> int:
+    """Doubles that came from a copy re-sent after the original had been answered."""
+    return sum(1 for d in deliveries if d.late_texts or any(a.messages for a in d.late_attempts))
+
+
 def report(
     label: str, plan: Plan, workers: int, outcome: Outcome, db: DatabaseReport, log: Path
 ) -> bool:
@@ -112,7 +117,8 @@ def report(
          "the answer"),
         ("lost", f"{len(lost)}", f"{db.committed_unanswered} committed, but the reply died "
          f"with the server ({_by_channel(lost)})" if lost else ""),
-        ("doubled", f"{len(doubled)}", ""),
+        ("doubled", f"{len(doubled)}", f"{_by_channel(doubled)}; {_late(doubled)} on a copy "
+         "re-sent after the answer" if doubled else ""),
         ("retried", f"{retried}", "attempts that failed (kill -9, restart) and were sent again"),
         ("latency p50", f"{percentile(latencies, 0.50):.1f} ms", ""),
         ("latency p99", f"{percentile(latencies, 0.99):.1f} ms", ""),
