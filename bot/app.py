@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -107,6 +108,8 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Every blocking call (Helpline.receive above all) shares this pool.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
         migrator = None
         try:
             await run_in_threadpool(upgrade, runtime.database)
