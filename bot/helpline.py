@@ -347,15 +347,11 @@ _CONVERSATIONS = cast(Table, Conversation.__table__)
 _DELIVERIES = cast(Table, Delivery.__table__)
 _COUNTS = cast(Table, DailyCount.__table__)
 _QUESTIONS = cast(Table, UnansweredQuestion.__table__)
-_INSERTS = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}
+_INSERTS: dict[str, Any] = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}
 
 
 def _dialect(connection: Connection) -> str:
     return "postgresql" if connection.dialect.name == "postgresql" else "sqlite"
-
-
-def _insert_for(connection: Connection) -> Any:
-    return _INSERTS[_dialect(connection)]
 
 
 def _lock_conversation(
@@ -366,35 +362,23 @@ def _lock_conversation(
     Locked with ``FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE``
     already holds the database's single write lock.
     """
-    query = select(
-        _CONVERSATIONS.c.state,
-        _CONVERSATIONS.c.updated_at,
-        _CONVERSATIONS.c.window_start,
-        _CONVERSATIONS.c.window_count,
-    ).where(_CONVERSATIONS.c.pseudonym == pseudonym)
-    if connection.dialect.name == "postgresql":
-        query = query.with_for_update()
-    row = connection.execute(query).first()
+    dialect = _dialect(connection)
+    row = connection.execute(_LOAD_CONVERSATION[dialect], {"p": pseudonym}).first()
     if row is not None:
         return row, False
-    created = connection.execute(
-        _insert_for(connection)(_CONVERSATIONS)
-        .values(
-            pseudonym=pseudonym,
-            channel=channel,
-            state={},
-            version=0,
-            created_at=now,
-            updated_at=now,
-            window_start=None,
-            window_count=0,
-        )
-        .on_conflict_do_nothing(index_elements=["pseudonym"])
-        .returning(_CONVERSATIONS.c.pseudonym)
-    ).first()
-    if created is None:
+    values = {
+        "pseudonym": pseudonym,
+        "channel": channel,
+        "state": {},
+        "version": 0,
+        "created_at": now,
+        "updated_at": now,
+        "window_start": None,
+        "window_count": 0,
+    }
+    if connection.execute(_CREATE_CONVERSATION[dialect], values).first() is None:
         # Another worker created it a moment ago (and has committed): take theirs, locked.
-        return connection.execute(query).one(), False
+        return connection.execute(_LOAD_CONVERSATION[dialect], {"p": pseudonym}).one(), False
     return _NewConversation(state={}, updated_at=now), True
 
 
@@ -424,13 +408,7 @@ def _take_delivery(
     if unsent is not None:
         values["replies"] = [_reply_to_json(r) for r in unsent] or None
         values["sent_at"] = None if unsent else now
-    taken = connection.execute(
-        _insert_for(connection)(_DELIVERIES)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["channel", "delivery_id"])
-        .returning(_DELIVERIES.c.id)
-    ).first()
-    return taken is not None
+    return connection.execute(_TAKE_DELIVERY[_dialect(connection)], values).first() is not None
 
 
 def _event_counts(events: list[Event], is_new: bool) -> list[tuple[str, str]]:
@@ -488,6 +466,34 @@ def _forget(connection: Connection, pseudonym: str) -> None:
     connection.execute(delete(_DELIVERIES).where(_DELIVERIES.c.pseudonym == pseudonym))
 
 
+# Statements are built once: building one costs more than running it (docs/performance.md).
+
+_CONVERSATION_COLUMNS = select(
+    _CONVERSATIONS.c.state,
+    _CONVERSATIONS.c.updated_at,
+    _CONVERSATIONS.c.window_start,
+    _CONVERSATIONS.c.window_count,
+).where(_CONVERSATIONS.c.pseudonym == bindparam("p"))
+
+_LOAD_CONVERSATION = {
+    "postgresql": _CONVERSATION_COLUMNS.with_for_update(),
+    "sqlite": _CONVERSATION_COLUMNS,
+}
+
+_CREATE_CONVERSATION = {
+    name: dialect_insert(_CONVERSATIONS)
+    .on_conflict_do_nothing(index_elements=["pseudonym"])
+    .returning(_CONVERSATIONS.c.pseudonym)
+    for name, dialect_insert in _INSERTS.items()
+}
+
+_TAKE_DELIVERY = {
+    name: dialect_insert(_DELIVERIES)
+    .on_conflict_do_nothing(index_elements=["channel", "delivery_id"])
+    .returning(_DELIVERIES.c.id)
+    for name, dialect_insert in _INSERTS.items()
+}
+
 #: The user's new state and flood window, written once per message.
 _SAVE_CONVERSATION = (
     update(_CONVERSATIONS)
@@ -525,7 +531,7 @@ def _counter_upsert(insert: Any) -> Any:
 
 #: Built once, on the table: building the ORM upsert on every call cost 0.33 ms against
 #: 0.05 ms for this (docs/performance.md).
-_COUNTER_UPSERT = {name: _counter_upsert(insert) for name, insert in _INSERTS.items()}
+_COUNTER_UPSERT = {name: _counter_upsert(make) for name, make in _INSERTS.items()}
 
 
 def _count(connection: Connection, day: date, channel: str, metrics: list[tuple[str, str]]) -> None:
