@@ -15,6 +15,9 @@ TWIML = (
     '<?xml version="1.0" encoding="UTF-8"?><Response><Message>Hola, soy Pana.</Message></Response>'
 )
 
+#: The answer as a Bot API call in the webhook's response, the way Pana answers Telegram.
+TELEGRAM_REPLY = b'{"method":"sendMessage","chat_id":1,"text":"Hola, soy Pana."}'
+
 app = FastAPI(title="bare endpoint")
 
 
@@ -32,6 +35,6 @@ async def twilio(request: Request) -> Response:
 
 @app.post("/webhooks/telegram")
 async def telegram(request: Request) -> Response:
-    """A bare 200, after reading the update."""
+    """A constant sendMessage call in the response, after reading the update."""
     await request.body()
-    return Response(status_code=200)
+    return Response(TELEGRAM_REPLY, media_type="application/json")

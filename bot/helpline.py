@@ -34,8 +34,6 @@ from flows.turn import Event, Incoming, Option, Reply, State
 
 log = logging.getLogger("pana.helpline")
 
-#: How often sent replies are recorded, in one batch.
-CONFIRM_EVERY = 0.02
 #: A retry younger than this is taken to be racing the original, which is still sending.
 RESEND_AFTER = timedelta(seconds=2)
 
@@ -90,6 +88,7 @@ class Helpline:
         self._pending: list[dict[str, Any]] = []
         self._pending_lock = threading.Lock()
         self._closing = threading.Event()
+        self._wake = threading.Event()
         self._flusher: threading.Thread | None = None
 
     def pseudonym(self, channel: str, platform_id: str) -> str:
@@ -238,13 +237,13 @@ class Helpline:
         return [_reply_from_json(r) for r in row.replies]
 
     def confirm_soon(self, channel: str, delivery_id: str | None) -> None:
-        """Record that a reply went out, with the next message's commit or within ``CONFIRM_EVERY``.
+        """Record, a moment from now, that a reply went out.
 
-        No database work on the event loop and no transaction of its own while
-        messages are coming in: queued confirmations are written in the next
-        message's transaction; when none comes, the helpline's own thread
-        writes them in one batch. The sooner they are written, the smaller the
-        window in which a crash makes a retry repeat an answer.
+        No database work on the event loop: the helpline's own thread writes
+        the queued confirmations at once, in one statement however many are
+        waiting, unless a message's transaction takes them first. The sooner
+        they are written, the smaller the window in which a crash makes a
+        retry repeat an answer.
         """
         if not delivery_id:
             return
@@ -253,9 +252,11 @@ class Helpline:
             if self._flusher is None:
                 self._flusher = threading.Thread(target=self._flush_forever, daemon=True)
                 self._flusher.start()
+        self._wake.set()
 
     def _flush_forever(self) -> None:
-        while not self._closing.wait(CONFIRM_EVERY):
+        while self._wake.wait() and not self._closing.is_set():
+            self._wake.clear()
             self._flush()
 
     def _take_pending(self) -> list[dict[str, Any]]:
@@ -283,6 +284,7 @@ class Helpline:
     def close(self) -> None:
         """Record the confirmations still queued (graceful shutdown)."""
         self._closing.set()
+        self._wake.set()
         self._flush()
 
     def mark_sent(self, channel: str, delivery_id: str | None, now: datetime | None = None) -> None:

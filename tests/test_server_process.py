@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -21,6 +22,7 @@ from tests.support.channels import (
     TELEGRAM_SECRET,
     TELEGRAM_TOKEN,
     TWILIO_TOKEN,
+    telegram_callback,
     telegram_message,
 )
 from tests.support.fake_telegram import FakeTelegram
@@ -74,30 +76,39 @@ def start_server(
     raise AssertionError("server did not become healthy in 30 s")
 
 
-def test_serve_answers_the_web_chat_and_finishes_telegram_replies_on_sigterm(
+def test_serve_answers_the_web_chat_and_finishes_telegram_requests_on_sigterm(
     database_url: str, slow_telegram: FakeTelegram, tmp_path: Path
 ) -> None:
     process, base = start_server(database_url, slow_telegram, tmp_path)
     try:
         chat = httpx.post(f"{base}/api/chat", json={"user_id": "process-test-1", "text": "hola"})
         assert chat.status_code == 200 and "Salud" in chat.json()["replies"][0]["text"]
-        result: dict[str, int] = {}
+        headers = {
+            "Content-Type": "application/json",
+            "X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET,
+        }
+        menu = httpx.post(
+            f"{base}/webhooks/telegram",
+            content=json.dumps(telegram_message("hola")),
+            headers=headers,
+        )
+        assert menu.status_code == 200 and menu.json()["reply_markup"]["inline_keyboard"]
+        result: dict[str, Any] = {}
 
-        def post_update() -> None:
+        def press_button() -> None:
+            # A menu button: the bot acknowledges it through the (slow) Bot API, then answers.
             response = httpx.post(
                 f"{base}/webhooks/telegram",
-                content=json.dumps(telegram_message("hola")),
-                headers={
-                    "Content-Type": "application/json",
-                    "X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET,
-                },
+                content=json.dumps(telegram_callback("4")),
+                headers=headers,
                 timeout=30,
             )
             result["status"] = response.status_code
+            result["reply"] = response.json()
 
-        sender = threading.Thread(target=post_update)
+        sender = threading.Thread(target=press_button)
         sender.start()
-        time.sleep(0.7)  # the reply is now waiting on the slow Bot API
+        time.sleep(0.7)  # the request is now waiting on the slow Bot API
         process.send_signal(signal.SIGTERM)
         sender.join(timeout=30)
         # uvicorn finishes in-flight requests, then re-raises the signal.
@@ -106,4 +117,7 @@ def test_serve_answers_the_web_chat_and_finishes_telegram_replies_on_sigterm(
         if process.poll() is None:
             process.kill()
     assert result.get("status") == 200
-    assert len(slow_telegram.sent()) == 1  # the pending reply went out before exit
+    assert len(slow_telegram.sent("answerCallbackQuery")) == 1  # went out before exit
+    reply = result["reply"]
+    assert reply["method"] == "sendMessage" and reply["chat_id"] == 777000111
+    assert "SIS" in reply["text"]  # option 4 of the main menu: health

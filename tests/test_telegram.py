@@ -8,9 +8,13 @@ import json
 from fastapi.testclient import TestClient
 
 from bot.app import create_app
+from bot.channels.split import TELEGRAM_LIMIT
+from bot.channels.telegram import outgoing_messages
 from bot.settings import Settings
+from flows.turn import Option, Reply
 from knowledge import KnowledgeBase
 from tests.support.channels import (
+    TELEGRAM_SECRET,
     TELEGRAM_TOKEN,
     post_telegram,
     telegram_callback,
@@ -25,7 +29,8 @@ def test_start_gets_the_menu_with_buttons(client: TestClient, fake_telegram: Fak
     sent = fake_telegram.sent()
     assert len(sent) == 1
     assert "Salud" in sent[0]["text"]
-    markup = json.loads(sent[0]["reply_markup"])
+    markup = sent[0]["reply_markup"]  # an object in the webhook reply, JSON text from PTB
+    markup = json.loads(markup) if isinstance(markup, str) else markup
     labels = [row[0]["text"] for row in markup["inline_keyboard"]]
     assert labels[0].startswith("1.") and len(labels) >= 7
     assert all(call.token == TELEGRAM_TOKEN for call in fake_telegram.calls)
@@ -73,3 +78,38 @@ def test_photo_without_caption_gets_text_only_explanation(
     photo = [{"file_id": "f", "file_unique_id": "u", "width": 10, "height": 10}]
     post_telegram(client, telegram_message("", photo=photo))
     assert "texto" in fake_telegram.sent()[0]["text"]
+
+
+def test_the_answer_is_the_webhook_response(
+    client: TestClient, fake_telegram: FakeTelegram
+) -> None:
+    # Telegram runs the sendMessage named in the response: no Bot API call from us, so a
+    # crash cannot leave the answer half sent (docs/performance.md, "Delivery").
+    update = telegram_message("sis para todos", user_id=777000222)
+    headers = {
+        "Content-Type": "application/json",
+        "X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET,
+    }
+    response = client.post("/webhooks/telegram", content=json.dumps(update), headers=headers)
+    assert response.status_code == 200
+    call = response.json()
+    assert call["method"] == "sendMessage" and call["chat_id"] == 777000222
+    assert "https://www.gob.pe/" in call["text"] and "SIS" in call["text"]
+    assert fake_telegram.sent() == []
+
+
+def test_one_turn_is_one_message_when_it_fits() -> None:
+    menu = (Option("1", "Salud"), Option("2", "Educación"))
+    messages = outgoing_messages(
+        [Reply("⚠️ Emergencias: 105"), Reply("SIS para Todos: ..."), Reply("¿Algo más?", menu)]
+    )
+    assert [m.text for m in messages] == ["⚠️ Emergencias: 105\n\nSIS para Todos: ...\n\n¿Algo más?"]
+    assert messages[0].markup is not None  # the menu's buttons under the one message
+
+
+def test_a_long_answer_is_split_and_the_buttons_go_under_the_last_piece() -> None:
+    long = "\n\n".join(f"Paso {i}: " + "requisito " * 40 for i in range(30))
+    messages = outgoing_messages([Reply(long, (Option("1", "Menú"),))])
+    assert len(messages) > 1 and all(len(m.text) <= TELEGRAM_LIMIT for m in messages)
+    assert [m.markup is not None for m in messages] == [False] * (len(messages) - 1) + [True]
+    assert "Paso 29" in messages[-1].text and "Paso 0" in messages[0].text

@@ -1,26 +1,38 @@
-"""Telegram: webhook updates in, replies out through python-telegram-bot's ``Bot``.
+"""Telegram: webhook updates in, the reply in the webhook's response.
 
 The webhook checks ``X-Telegram-Bot-Api-Secret-Token`` against
-``TELEGRAM_WEBHOOK_SECRET`` (constant-time), turns the Update into an
+``TELEGRAM_WEBHOOK_SECRET`` (constant-time) and turns the Update into an
 :class:`~flows.turn.Incoming` (text, location, ``/start CODE``, button
-presses) and sends the replies with ``sendMessage``; menus get an inline
-keyboard whose buttons send the option number back as callback data.
+presses). A turn's replies are joined into as few Telegram messages as fit;
+menus get an inline keyboard whose buttons send the option number back as
+callback data.
+
+The (last) message goes back as a ``sendMessage`` call in the webhook's
+response, which the Bot API runs when it reads the response ("making
+requests when getting updates"). Like TwiML, the reply is then delivered if
+and only if Telegram got the response: a crash before that makes Telegram
+retry and get the stored answer, a crash after it cannot repeat it. Earlier
+messages of a long answer, and the button-press acknowledgement, go through
+python-telegram-bot's ``Bot``.
 """
 
 from __future__ import annotations
 
 import hmac
 import logging
+from dataclasses import dataclass
 from datetime import date
 from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import NetworkError, TelegramError
 from telegram.request import HTTPXRequest
 
+from bot.channels.confirmed import ConfirmedResponse
 from bot.channels.split import TELEGRAM_LIMIT, split_text
 from bot.runtime import RuntimeDep
 from flows.turn import Incoming, Location, Reply
@@ -79,12 +91,43 @@ def _incoming(update: Update) -> tuple[Incoming, int, int] | None:
     return incoming, message.from_user.id, message.chat.id
 
 
-async def send_replies(bot: Bot, chat_id: int, replies: list[Reply]) -> None:
+@dataclass(frozen=True)
+class OutgoingMessage:
+    text: str
+    markup: InlineKeyboardMarkup | None = None
+
+    def as_webhook_reply(self, chat_id: int) -> dict[str, Any]:
+        """This message as a Bot API call in the webhook's response."""
+        call: dict[str, Any] = {"method": "sendMessage", "chat_id": chat_id, "text": self.text}
+        if self.markup is not None:
+            call["reply_markup"] = self.markup.to_dict()
+        return call
+
+
+def outgoing_messages(replies: list[Reply]) -> list[OutgoingMessage]:
+    """A turn's replies as Telegram messages: joined while they fit, split when too long.
+
+    A reply with a menu ends a message (its keyboard goes under it). Fewer
+    messages cost less data, and one message is delivered with the response.
+    """
+    messages: list[OutgoingMessage] = []
+    pending = ""
     for reply in replies:
-        pieces = split_text(reply.text, TELEGRAM_LIMIT)
-        for index, piece in enumerate(pieces):
-            markup = keyboard(reply) if index == len(pieces) - 1 else None
-            await bot.send_message(chat_id, piece, reply_markup=markup)
+        if pending and len(pending) + 2 + len(reply.text) <= TELEGRAM_LIMIT:
+            text, pending = f"{pending}\n\n{reply.text}", ""
+        else:
+            if pending:
+                messages.append(OutgoingMessage(pending))
+            text, pending = reply.text, ""
+        pieces = split_text(text, TELEGRAM_LIMIT)
+        messages += [OutgoingMessage(piece) for piece in pieces[:-1]]
+        if reply.options:
+            messages.append(OutgoingMessage(pieces[-1], keyboard(reply)))
+        else:
+            pending = pieces[-1]
+    if pending:
+        messages.append(OutgoingMessage(pending))
+    return messages
 
 
 #: A Telegram Update, declared for the OpenAPI schema (python-telegram-bot parses it).
@@ -118,7 +161,7 @@ TELEGRAM_UPDATE = {
 
 @router.post("/webhooks/telegram", tags=["channels"], openapi_extra=TELEGRAM_UPDATE)
 async def telegram_webhook(request: Request, runtime: RuntimeDep) -> Response:
-    """An Update from Telegram; replies are sent with sendMessage."""
+    """An Update from Telegram; the answer is a ``sendMessage`` call in the response."""
     settings = runtime.settings
     bot: Bot | None = getattr(request.app.state, "telegram_bot", None)
     if not settings.telegram_enabled or bot is None:
@@ -146,10 +189,12 @@ async def telegram_webhook(request: Request, runtime: RuntimeDep) -> Response:
         incoming,
         str(update.update_id),
     )
+    messages = outgoing_messages(outcome.replies)
     try:
         if update.callback_query is not None:
             await update.callback_query.answer()
-        await send_replies(bot, chat_id, outcome.replies)
+        for message in messages[:-1]:
+            await bot.send_message(chat_id, message.text, reply_markup=message.markup)
     except NetworkError:
         # Transient: the replies stay stored and Telegram's retry of this update gets them.
         log.warning(
@@ -159,10 +204,12 @@ async def telegram_webhook(request: Request, runtime: RuntimeDep) -> Response:
     except TelegramError:
         # Permanent (the user blocked the bot, a bad request): retrying would not help.
         log.exception("Telegram refused the reply", extra={"user": outcome.pseudonym[:12]})
-    # Queued, not written here: it rides on the next message's commit (or the helpline's
-    # own thread), so no database work blocks the event loop.
-    runtime.helpline.confirm_soon("telegram", str(update.update_id))
-    return Response(status_code=200)
+    confirm = partial(runtime.helpline.confirm_soon, "telegram", str(update.update_id))
+    if not messages:
+        confirm()
+        return Response(status_code=200)
+    reply = JSONResponse(messages[-1].as_webhook_reply(chat_id))
+    return ConfirmedResponse(reply, confirm)
 
 
 async def set_webhook(bot: Bot, public_base_url: str, secret: str) -> bool:

@@ -11,17 +11,16 @@ number is SMS.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import date
 from functools import partial
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from starlette.concurrency import run_in_threadpool
-from starlette.types import Receive, Scope, Send
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
+from bot.channels.confirmed import ConfirmedResponse
 from bot.channels.split import SMS_LIMIT, WHATSAPP_LIMIT, split_text
 from bot.runtime import Runtime, RuntimeDep
 from flows.turn import Channel, Incoming, Location, Reply
@@ -37,25 +36,6 @@ def twiml(texts: list[str]) -> Response:
     for text in texts:
         response.message(text)
     return Response(str(response), media_type=TWIML)
-
-
-class ConfirmedResponse(Response):
-    """A response that, once its body has been handed to Twilio, confirms the delivery.
-
-    Until then the replies stay stored, so Twilio's retry after a crash between
-    the database commit and this write gets the same TwiML again, not silence.
-    The confirmation is queued (see :meth:`Helpline.confirm_soon`) and written
-    with the next message's commit, which keeps short the window in which a
-    crash could make a retry repeat the answer.
-    """
-
-    def __init__(self, inner: Response, confirm: Callable[[], None]) -> None:
-        super().__init__(inner.body, inner.status_code, media_type=inner.media_type)
-        self.confirm = confirm
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await super().__call__(scope, receive, send)
-        self.confirm()
 
 
 def signed_url(request: Request, public_base_url: str) -> str:

@@ -17,6 +17,7 @@ import asyncio
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 from xml.etree import ElementTree
 
 import httpx
@@ -38,6 +39,8 @@ class Attempt:
     seconds: float
     messages: int = 0
     error: str = ""
+    #: Telegram: the Bot API call in the webhook's response (Telegram runs it).
+    webhook_call: dict[str, Any] | None = None
 
 
 @dataclass
@@ -117,7 +120,9 @@ async def _post(client: httpx.AsyncClient, base_url: str, request: Request) -> A
     except httpx.TransportError as exc:
         return Attempt(0, time.perf_counter() - began, error=type(exc).__name__)
     seconds = time.perf_counter() - began
-    messages = 0
+    messages, call = 0, None
     if response.status_code == 200 and request.user.channel != "telegram":
         messages = twiml_message_count(response.content)
-    return Attempt(response.status_code, seconds, messages)
+    elif response.status_code == 200 and "json" in response.headers.get("content-type", ""):
+        call = dict(response.json())
+    return Attempt(response.status_code, seconds, messages, webhook_call=call)

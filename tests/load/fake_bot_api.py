@@ -59,6 +59,13 @@ class FakeBotApi:
     def count(self, chat_id: int) -> int:
         return len(self.sent.get(chat_id, ()))
 
+    def run_webhook_reply(self, call: dict[str, Any]) -> None:
+        """What Telegram does with a method named in a webhook's 200 response: run it."""
+        params = {k: v for k, v in call.items() if k != "method"}
+        self._answer(
+            f"/bot/{call.get('method', '')}", "application/json", json.dumps(params).encode()
+        )
+
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while True:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from tests.load.client import Delivery, send
+from tests.load.client import Attempt, Delivery, send
 from tests.load.fake_bot_api import FakeBotApi
 from tests.load.mix import conversation
 from tests.load.requests import User, build
@@ -126,11 +126,19 @@ class LoadRun:
             *(send(client, url, request) for _ in range(1 + delivery.twins))
         )
         delivery.attempts = [a for attempts in copies for a in attempts]
+        self._run_webhook_replies(delivery.attempts)
         delivery.texts = self.api.texts(chat)[before:]
         for _ in range(delivery.late_copies):
             before = self.api.count(chat)
-            delivery.late_attempts += await send(client, url, request)
+            late = await send(client, url, request)
+            self._run_webhook_replies(late)
+            delivery.late_attempts += late
             delivery.late_texts += self.api.texts(chat)[before:]
+
+    def _run_webhook_replies(self, attempts: list[Attempt]) -> None:
+        for attempt in attempts:
+            if attempt.webhook_call:
+                self.api.run_webhook_reply(attempt.webhook_call)
 
     async def _killer(self) -> None:
         if self.plan.kill_at is None:

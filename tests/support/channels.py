@@ -7,6 +7,7 @@ import json
 from typing import Any
 from xml.etree import ElementTree
 
+import httpx
 from twilio.request_validator import RequestValidator
 
 TWILIO_TOKEN = "twilio-test-auth-token"
@@ -86,7 +87,27 @@ def telegram_callback(data: str, user_id: int = 777000111) -> dict[str, Any]:
 
 
 def post_telegram(client: Any, update: dict[str, Any], secret: str | None = TELEGRAM_SECRET) -> Any:
+    """Post an update as Telegram does, and run the Bot API call in the response as it does."""
     headers = {"Content-Type": "application/json"}
     if secret is not None:
         headers["X-Telegram-Bot-Api-Secret-Token"] = secret
-    return client.post("/webhooks/telegram", content=json.dumps(update), headers=headers)
+    response = client.post("/webhooks/telegram", content=json.dumps(update), headers=headers)
+    app = getattr(client, "app", None)  # a TestClient; a live server's client has none
+    bot = getattr(app.state, "telegram_bot", None) if app is not None else None
+    if bot is not None:
+        run_webhook_reply(response, bot.base_url)
+    return response
+
+
+def run_webhook_reply(response: Any, bot_api_url: str) -> None:
+    """What Telegram does with a 200 webhook response that names a method: call it.
+
+    ``bot_api_url`` is ``<TELEGRAM_API_BASE_URL><token>``, the (fake) Bot API
+    the method is posted to, as python-telegram-bot would post it.
+    """
+    if response.status_code != 200 or "json" not in response.headers.get("content-type", ""):
+        return
+    call = dict(response.json())
+    method = call.pop("method", None)
+    if method:
+        httpx.post(f"{bot_api_url}/{method}", json=call, timeout=10).raise_for_status()
