@@ -9,6 +9,7 @@ engine says so and offers the most likely topics.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -77,6 +78,12 @@ class Understanding:
             ),
             key=lambda item: -len(item[0]),
         )
+        # Positions in service_phrases by first word: a message can only contain a phrase
+        # whose first word it has, so only those are tried (same order, same result).
+        self.service_phrases_by_word: dict[str, list[int]] = defaultdict(list)
+        for position, (phrase, _) in enumerate(self.service_phrases):
+            if phrase:
+                self.service_phrases_by_word[phrase.split()[0]].append(position)
 
     def _menu_phrases(self) -> list[tuple[str, str]]:
         phrases = []
@@ -230,8 +237,11 @@ class Understanding:
         when nothing else answers; a single word ("hijo") is never enough alone.
         """
         padded = f" {norm} "
-        for phrase, service in self.service_phrases:
-            if phrase and f" {phrase} " in padded and (asks_ngo or " " in phrase):
+        by_word = self.service_phrases_by_word
+        positions = sorted({p for word in set(norm.split()) for p in by_word.get(word, ())})
+        for position in positions:
+            phrase, service = self.service_phrases[position]
+            if f" {phrase} " in padded and (asks_ngo or " " in phrase):
                 return service, asks_ngo
         return None
 

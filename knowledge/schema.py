@@ -29,6 +29,7 @@ Example (a topic)::
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date
 from typing import Annotated, Literal
@@ -145,6 +146,7 @@ class Phone(Strict):
         return display_phone(self.number)
 
 
+@functools.lru_cache(maxsize=4096)
 def display_phone(number: str) -> str:
     """Format a stored number the way a person dials it.
 
