@@ -259,6 +259,23 @@ class Helpline:
             self._wake.clear()
             self._flush()
 
+    def release(self, channel: str, delivery_id: str) -> None:
+        """The replies could not be sent: let the platform's retry have them, even in this run.
+
+        Normally a retry taken by the run that took the original is racing it
+        and gets nothing; after a failed send there is no original to race.
+        """
+        with self.database.begin() as connection:
+            connection.execute(
+                update(_DELIVERIES)
+                .where(
+                    _DELIVERIES.c.channel == channel,
+                    _DELIVERIES.c.delivery_id == delivery_id[:128],
+                    _DELIVERIES.c.sent_at.is_(None),
+                )
+                .values(generation=None)
+            )
+
     def _take_pending(self) -> list[dict[str, Any]]:
         with self._pending_lock:
             batch, self._pending = self._pending, []

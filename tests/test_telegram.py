@@ -4,6 +4,7 @@ by python-telegram-bot to a fake Bot API on loopback."""
 from __future__ import annotations
 
 import json
+import socket
 
 from fastapi.testclient import TestClient
 
@@ -11,7 +12,7 @@ from bot.app import create_app
 from bot.channels.split import TELEGRAM_LIMIT
 from bot.channels.telegram import outgoing_messages
 from bot.settings import Settings
-from flows.turn import Option, Reply
+from flows.turn import Incoming, Option, Reply
 from knowledge import KnowledgeBase
 from tests.support.channels import (
     TELEGRAM_SECRET,
@@ -113,3 +114,42 @@ def test_a_long_answer_is_split_and_the_buttons_go_under_the_last_piece() -> Non
     assert len(messages) > 1 and all(len(m.text) <= TELEGRAM_LIMIT for m in messages)
     assert [m.markup is not None for m in messages] == [False] * (len(messages) - 1) + [True]
     assert "Paso 29" in messages[-1].text and "Paso 0" in messages[0].text
+
+
+def test_a_button_press_is_answered_even_when_the_bot_api_is_down(
+    settings: Settings, kb: KnowledgeBase
+) -> None:
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    down = settings.model_copy(update={"telegram_api_base_url": f"http://127.0.0.1:{closed}/bot"})
+    headers = {
+        "Content-Type": "application/json",
+        "X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET,
+    }
+    with TestClient(create_app(down, kb)) as client:
+        hello = telegram_message("hola", user_id=777000333)
+        client.post("/webhooks/telegram", content=json.dumps(hello), headers=headers)
+        press = telegram_callback("4", user_id=777000333)
+        response = client.post("/webhooks/telegram", content=json.dumps(press), headers=headers)
+    # The acknowledgement could not go out; the answer travels in the response anyway.
+    assert response.status_code == 200
+    assert "SIS" in response.json()["text"]
+
+
+def test_a_retry_after_a_failed_send_gets_the_answer_again(client: TestClient) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    helpline = client.app.state.runtime.helpline  # type: ignore[attr-defined]
+    start = datetime.now(UTC)
+    incoming = Incoming("telegram", "sis para todos")
+
+    def receive(seconds: float):  # type: ignore[no-untyped-def]
+        moment = start + timedelta(seconds=seconds)
+        return helpline.receive(
+            "telegram", "911777005", incoming, "failed-1", now=moment, confirm_later=True
+        )
+
+    first = receive(0)
+    helpline.release("telegram", "failed-1")  # the Bot API was unreachable: 503 to Telegram
+    assert [r.text for r in receive(5).replies] == [r.text for r in first.replies]

@@ -190,20 +190,25 @@ async def telegram_webhook(request: Request, runtime: RuntimeDep) -> Response:
         str(update.update_id),
     )
     messages = outgoing_messages(outcome.replies)
-    try:
-        if update.callback_query is not None:
+    user = {"user": outcome.pseudonym[:12]}
+    if update.callback_query is not None:
+        try:
             await update.callback_query.answer()
+        except TelegramError:
+            # Only the button's spinner: it stops by itself, and the answer is in the response.
+            log.warning("could not acknowledge a button press", extra=user)
+    try:
         for message in messages[:-1]:
             await bot.send_message(chat_id, message.text, reply_markup=message.markup)
     except NetworkError:
-        # Transient: the replies stay stored and Telegram's retry of this update gets them.
-        log.warning(
-            "Bot API unreachable; asking Telegram to retry", extra={"user": outcome.pseudonym[:12]}
-        )
+        # Transient: the replies stay stored, and Telegram's retry of this update gets
+        # them all again (released: without it this run would take the retry for a race).
+        log.warning("Bot API unreachable; asking Telegram to retry", extra=user)
+        await run_in_threadpool(runtime.helpline.release, "telegram", str(update.update_id))
         return Response(status_code=503)
     except TelegramError:
         # Permanent (the user blocked the bot, a bad request): retrying would not help.
-        log.exception("Telegram refused the reply", extra={"user": outcome.pseudonym[:12]})
+        log.exception("Telegram refused the reply", extra=user)
     confirm = partial(runtime.helpline.confirm_soon, "telegram", str(update.update_id))
     if not messages:
         confirm()
