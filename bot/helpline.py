@@ -218,14 +218,11 @@ class Helpline:
         sending or has sent. Across separately started instances, a retry
         younger than ``RESEND_AFTER`` is taken to be racing too.
         """
-        deliveries = _DELIVERIES
+        columns = _DELIVERIES.c
         row = connection.execute(
-            select(
-                deliveries.c.replies,
-                deliveries.c.sent_at,
-                deliveries.c.generation,
-                deliveries.c.created_at,
-            ).where(deliveries.c.channel == channel, deliveries.c.delivery_id == delivery_id[:128])
+            select(columns.replies, columns.sent_at, columns.generation, columns.created_at).where(
+                columns.channel == channel, columns.delivery_id == delivery_id[:128]
+            )
         ).first()
         if row is None or row.sent_at is not None or not row.replies:
             return []
@@ -303,13 +300,6 @@ class Helpline:
         self._closing.set()
         self._wake.set()
         self._flush()
-
-    def mark_sent(self, channel: str, delivery_id: str | None, now: datetime | None = None) -> None:
-        """Record at once that the replies went out: retries now get silence."""
-        if not delivery_id:
-            return
-        with self.database.begin() as connection:
-            _confirm(connection, [{"c": channel, "d": delivery_id[:128], "now": now or _utcnow()}])
 
     # -- maintenance ----------------------------------------------------------
 

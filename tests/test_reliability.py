@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, make_url, text
@@ -108,7 +109,27 @@ def test_telegram_retry_after_an_outage_is_answered_once(client: TestClient, fak
     assert len(fake_telegram.sent()) == 1
 
 
-def test_a_retry_of_an_answer_that_never_went_out_gets_the_same_answer(client: TestClient) -> None:
+def _once_confirmed(database_url: str, delivery_id: str) -> Any:
+    """The delivery's row once its "sent" confirmation is written (queued: a moment later)."""
+    import time
+
+    engine = create_engine(database_url)
+    deadline = time.monotonic() + 5
+    query = text("SELECT replies, sent_at FROM deliveries WHERE delivery_id = :d")
+    try:
+        while True:
+            with engine.connect() as connection:
+                row = connection.execute(query, {"d": delivery_id}).one()
+            if row.sent_at is not None or time.monotonic() > deadline:
+                return row
+            time.sleep(0.05)
+    finally:
+        engine.dispose()
+
+
+def test_a_retry_of_an_answer_that_never_went_out_gets_the_same_answer(
+    client: TestClient, settings: Settings
+) -> None:
     from datetime import UTC, datetime, timedelta
 
     helpline = client.app.state.runtime.helpline  # type: ignore[attr-defined]
@@ -129,23 +150,12 @@ def test_a_retry_of_an_answer_that_never_went_out_gets_the_same_answer(client: T
     helpline.generation = "restarted-run"
     assert receive(1).replies == []  # still too young to be anything but a race
     assert [r.text for r in receive(5).replies] == [r.text for r in first.replies]
-    helpline.mark_sent("telegram", "crash-1")
+    helpline.confirm_soon("telegram", "crash-1")  # it went out this time
+    assert _once_confirmed(settings.database_url, "crash-1").sent_at is not None
     assert receive(10).replies == []
 
 
 def test_replies_are_erased_once_sent(client: TestClient, settings: Settings) -> None:
-    import time
-
     post_twilio(client, twilio_form("hola", sender="whatsapp:+51911777004", sid="SMsent1"))
-    engine = create_engine(settings.database_url)
-    deadline = time.monotonic() + 5  # the confirmation is written a moment later
-    while True:
-        with engine.connect() as connection:
-            row = connection.execute(
-                text("SELECT replies, sent_at FROM deliveries WHERE delivery_id = 'SMsent1'")
-            ).one()
-        if row.sent_at is not None or time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
-    engine.dispose()
+    row = _once_confirmed(settings.database_url, "SMsent1")
     assert row.replies is None and row.sent_at is not None
