@@ -18,6 +18,7 @@ from knowledge.schema import (
     Text,
     Topic,
 )
+from knowledge.vocabulary import Aspect, ForeignOffices, OtherLanguage, Safety, Said
 
 
 @dataclass
@@ -39,8 +40,33 @@ class KnowledgeBase:
     menus: dict[str, Menu] = field(default_factory=dict)
     sources: dict[str, SourceDocument] = field(default_factory=dict)
     messages: dict[str, Text] = field(default_factory=dict)
+    #: Example questions per target (``topic:sis``), to train understanding.
+    questions: dict[str, Said] = field(default_factory=dict)
+    #: Danger kinds and help numbers; empty when no ``safety.yaml`` is loaded.
+    safety: Safety = field(default_factory=Safety)
+    #: Examples per intent (``greeting``, ``out_of_scope``, ``repair``…).
+    intent_examples: dict[str, Said] = field(default_factory=dict)
+    #: Languages read but answered in Spanish, with their notice.
+    other_languages: dict[str, OtherLanguage] = field(default_factory=dict)
+    #: Aspects a follow-up can ask about, in the order they are tried.
+    aspects: dict[str, Aspect] = field(default_factory=dict)
+    #: The service tag kept per area when only the city changes ("¿y en Arequipa?").
+    area_services: dict[str, str] = field(default_factory=dict)
+    #: Other countries' offices in Peru, told apart from Peru's consulates abroad.
+    foreign_offices: ForeignOffices | None = None
     #: Where each entry was read from, ``"kind:id" -> "path"``, for error reports.
     origins: dict[str, str] = field(default_factory=dict)
+
+    def target_of(self, ident: str) -> str | None:
+        """``topic:sis`` for ``sis``: the kind of entry an id names, if any."""
+        for kind, table in (
+            ("topic", self.topics),
+            ("org", self.organisations),
+            ("consulate", self.consulates),
+        ):
+            if ident in table:
+                return f"{kind}:{ident}"
+        return None
 
     def message(self, key: str, lang: str, **values: object) -> str:
         """A bot text from the messages table, in ``lang``, with ``{values}`` filled in."""

@@ -154,6 +154,12 @@ def _check_keyword_collisions(kb: KnowledgeBase) -> list[Problem]:
     return problems
 
 
+def check_vocabulary(kb: KnowledgeBase) -> list[Problem]:
+    from knowledge.check_vocabulary import check_vocabulary as check
+
+    return check(kb)
+
+
 def check_knowledge(kb: KnowledgeBase, required_messages: Iterable[str] = ()) -> list[Problem]:
     """Every cross-reference problem in ``kb``; empty when all is well."""
     problems: list[Problem] = []
@@ -163,6 +169,7 @@ def check_knowledge(kb: KnowledgeBase, required_messages: Iterable[str] = ()) ->
     problems += _check_menus(kb)
     problems += _check_related(kb)
     problems += _check_keyword_collisions(kb)
+    problems += check_vocabulary(kb)
     problems += [
         Problem("knowledge/data/messages.yaml", f"messages.{key}", "missing message")
         for key in required_messages

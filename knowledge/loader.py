@@ -99,6 +99,21 @@ def load_files(root: Path = DATA_DIR) -> tuple[KnowledgeBase, list[Problem]]:
                     continue
                 table[item.id] = item
                 kb.origins[f"{kind}:{item.id}"] = rel
+        for ident, said in content.questions.items():
+            if ident in kb.questions:
+                problems.append(Problem(rel, f"questions.{ident}", "duplicate question list"))
+            kb.questions[ident] = said
+            kb.origins[f"questions:{ident}"] = rel
+        kb.intent_examples.update(content.intents)
+        kb.other_languages.update(content.other_languages)
+        kb.aspects.update(content.aspects)
+        kb.area_services.update(content.area_services)
+        kb.foreign_offices = content.foreign_offices or kb.foreign_offices
+        if content.safety is not None:
+            if kb.safety.kinds:
+                problems.append(Problem(rel, "safety", "a second safety section"))
+            kb.safety = content.safety
+            kb.origins["safety"] = rel
         for key, text in content.messages.items():
             if key in kb.messages:
                 problems.append(Problem(rel, f"messages.{key}", "duplicate message key"))

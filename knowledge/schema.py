@@ -37,6 +37,8 @@ from typing import Annotated, Literal
 import phonenumbers
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from knowledge.vocabulary import Aspect, ForeignOffices, OtherLanguage, Safety, Said
+
 LANGUAGES: tuple[str, ...] = ("es", "en")
 Language = Literal["es", "en"]
 
@@ -319,11 +321,32 @@ class KnowledgeFile(Strict):
     menus: list[Menu] = Field(default_factory=list)
     sources: list[SourceDocument] = Field(default_factory=list)
     messages: dict[str, Text] = Field(default_factory=dict)
+    #: Example questions per entry id (``knowledge/data/questions/``).
+    questions: dict[str, Said] = Field(default_factory=dict)
+    #: Danger kinds, their examples and help numbers (``knowledge/data/safety.yaml``).
+    safety: Safety | None = None
+    #: Examples per intent: small talk, out of scope, repair (``intents.yaml``).
+    intents: dict[str, Said] = Field(default_factory=dict)
+    #: Languages answered in Spanish with a notice (``intents.yaml``).
+    other_languages: dict[str, OtherLanguage] = Field(default_factory=dict)
+    #: Aspects a follow-up can ask about (``intents.yaml``).
+    aspects: dict[str, Aspect] = Field(default_factory=dict)
+    #: The service tag kept for each area when only the city changes (``intents.yaml``).
+    area_services: dict[str, str] = Field(default_factory=dict)
+    #: Other countries' offices in Peru (``intents.yaml``).
+    foreign_offices: ForeignOffices | None = None
 
     @model_validator(mode="after")
     def _not_empty(self) -> KnowledgeFile:
         if not any(
             (
+                self.questions,
+                self.safety,
+                self.intents,
+                self.other_languages,
+                self.aspects,
+                self.area_services,
+                self.foreign_offices,
                 self.topics,
                 self.organisations,
                 self.consulates,
