@@ -4,7 +4,7 @@ pana serve [--host H] [--port P] [--workers N]   run the web server
 pana chat                                        talk to the bot in the terminal
 pana db upgrade                                  apply database migrations
 pana kb check                                    validate the knowledge files
-pana eval [--cases DIR] [--verbose]              measure understanding accuracy
+pana eval [--cases DIR] [--verbose] [--safety]   measure understanding accuracy / danger recall
 pana unanswered [--days N]                       what people asked that Pana could not answer
 pana purge                                       delete data older than RETENTION_DAYS
 pana flyer --org CODE [--lang es|en] [--out F]   printable flyer (PDF, PNG; A4 and A5)
@@ -81,9 +81,14 @@ def _kb(_: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
+    if args.safety:
+        from bot.safety_eval import main as evaluate_safety
+
+        return evaluate_safety(args.cases or "tests/safety_unseen")
     from bot.evaluation import main as evaluate
 
-    return evaluate(args.cases, verbose=args.verbose, minimum=args.minimum)
+    cases = args.cases or "tests/conversations"
+    return evaluate(cases, verbose=args.verbose, minimum=args.minimum)
 
 
 def _unanswered(args: argparse.Namespace) -> int:
@@ -176,7 +181,10 @@ def parser() -> argparse.ArgumentParser:
     kb.set_defaults(run=_kb)
 
     evaluation = commands.add_parser("eval", help="measure understanding on the conversation set")
-    evaluation.add_argument("--cases", default="tests/conversations")
+    evaluation.add_argument("--cases", default=None, help="a folder of cases")
+    evaluation.add_argument(
+        "--safety", action="store_true", help="danger recall and false alarms (tests/safety_unseen)"
+    )
     evaluation.add_argument("--verbose", action="store_true", help="show every failure in full")
     evaluation.add_argument("--minimum", type=float, default=0.95)
     evaluation.set_defaults(run=_eval)

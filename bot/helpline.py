@@ -420,28 +420,38 @@ def _take_delivery(
 
 
 def _event_counts(events: list[Event], is_new: bool) -> list[tuple[str, str]]:
-    """The dashboard counters one turn adds to: topics answered, referrals, unanswered."""
+    """The dashboard counters one turn adds to: topics answered, referrals, unanswered,
+    kinds of danger (never their text), feedback per topic, low-confidence answers."""
     counts: list[tuple[str, str]] = []
     for event in events:
         if event.kind == "answered":
             counts.append(("answered", event.value))
         elif event.kind == "referral" and is_new:
             counts.append(("referral", event.value))
-        elif event.kind == "unanswered":
-            counts.append(("unanswered", ""))
+        elif event.kind in ("unanswered", "out_of_scope"):
+            counts.append((event.kind, ""))
+        elif event.kind == "danger":
+            counts.append(("danger", event.value))
+        elif event.kind == "feedback":
+            counts.append((f"feedback_{event.detail}", event.value))
+        elif event.kind == "low_confidence":
+            counts.append(("low_confidence", event.detail))
     return counts
 
 
 def _record_questions(
     connection: Connection, events: list[Event], lang: str, now: datetime
 ) -> None:
-    """Store an unanswered or barely-matched message, scrubbed, with no user id."""
+    """Store an unanswered, out-of-scope, low-confidence or barely-matched message,
+    scrubbed, with no user id. A message that spoke of danger is never stored."""
+    if any(e.kind in ("danger", "danger_check") for e in events):
+        return
     near_miss = next((e for e in events if e.kind == "near_miss"), None)
     guesses = near_miss.detail if near_miss else ""
     rows = [
-        _question(e.value, "unanswered", lang, guesses, now)
+        _question(e.value, e.kind, lang, e.detail or guesses, now)
         for e in events
-        if e.kind == "unanswered"
+        if e.kind in ("unanswered", "out_of_scope", "low_confidence")
     ]
     if near_miss is not None and not rows:
         rows.append(_question(near_miss.value, "near_miss", lang, guesses, now))
@@ -451,12 +461,19 @@ def _record_questions(
 
 def _reply_to_json(reply: Reply) -> dict[str, Any]:
     options = [[o.key, o.label] for o in reply.options]
-    return {"text": reply.text, "short": reply.short, "options": options}
+    return {
+        "text": reply.text,
+        "short": reply.short,
+        "options": options,
+        "feedback": reply.feedback,
+    }
 
 
 def _reply_from_json(data: dict[str, Any]) -> Reply:
     options = tuple(Option(str(k), str(label)) for k, label in data.get("options") or ())
-    return Reply(str(data.get("text", "")), options, data.get("short"))
+    return Reply(
+        str(data.get("text", "")), options, data.get("short"), bool(data.get("feedback", False))
+    )
 
 
 def _question(text: str, kind: str, lang: str, guesses: str, now: datetime) -> dict[str, Any]:

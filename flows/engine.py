@@ -10,8 +10,11 @@ No I/O happens here, so a whole conversation can be tested with plain calls::
 
 Order of precedence for one message: a pending deletion confirmation, global
 words (menu, atrás, ayuda, privacidad, borrar mis datos, stop, english), a
-number when options are showing, small talk, then understanding (see
-:mod:`flows.understanding`), with safety words always answered first.
+number when options are showing, then danger (see :mod:`flows.safety`: a
+message that describes danger gets the fitting numbers first and never an
+unrelated topic), small talk, repair ("eso no"), a follow-up about one aspect
+of the last answer ("¿y cuánto cuesta?"), then understanding (see
+:mod:`flows.understanding`).
 """
 
 from __future__ import annotations
@@ -20,9 +23,12 @@ from dataclasses import replace
 from datetime import date
 
 from flows import intents
+from flows.aspects import AspectReader
 from flows.language import LanguageGuesser
 from flows.places import CityFinder
-from flows.render import Renderer, phone_line
+from flows.render import Renderer
+from flows.safety import DANGER_ANSWER, DANGER_CHECK, SafetyAnswers
+from flows.scoring.danger import Danger
 from flows.turn import MAX_TEXT_LENGTH, Event, Incoming, Location, Reply, State, Turn
 from flows.understanding import Decision, Understanding
 from knowledge.base import KnowledgeBase
@@ -35,10 +41,17 @@ REQUIRED_MESSAGES = (
     "thanks", "okay", "insult", "ask_city", "person", "person_ask_city", "ngos_in_city",
     "ngos_nearest", "no_ngos_in_city", "ngo_more", "consulates", "consulate_title",
     "emergency_first", "delete_confirm", "delete_done", "delete_cancelled", "opted_out",
-    "language_set", "see_also", "ngos_for_service", "main_menu",
+    "language_set", "see_also", "ngos_for_service", "main_menu", "goodbye", "out_of_scope",
+    "out_of_scope_ask", "out_of_scope_city", "repair", "repair_options", "repair_person",
+    "repair_person_no_city", "feedback_thanks", "no_aspect", "no_aspect_no_link", "danger_first",
+    "danger_check", "danger_person", "danger_orgs", "foreign_consulate",
 )  # fmt: skip
 
 EMERGENCY_TOPIC = "emergencias"
+#: Thumbs sent as a whole message: feedback on the last answer.
+FEEDBACK_EMOJI = {"👍": "feedback up", "👎": "feedback down"}
+#: Answers below this blended score are logged for editors as low-confidence.
+LOW_CONFIDENCE = 0.7
 
 
 def clean_text(text: str) -> str:
@@ -64,19 +77,27 @@ class Engine:
         self.retention_days = retention_days
         self.codes = {org.code.lower(): org.id for org in kb.organisations.values()}
         self.languages = LanguageGuesser(kb)
+        self.safety = SafetyAnswers(kb, self.render)
+        self.aspects = AspectReader(kb)
 
     # -- entry point --------------------------------------------------------
 
     def handle(self, state: State, incoming: Incoming) -> Turn:
         """The reply to one message and the user's next state."""
         text = clean_text(incoming.text or "")
-        norm = normalise(text)
-        lang = self._language(state, norm, incoming.language_hint)
+        norm = normalise(text) or FEEDBACK_EMOJI.get(text.strip(), "")
+        other = self.languages.other_language(norm)
+        if other:
+            glossary = self.kb.other_languages[other].glossary
+            norm = " ".join(glossary.get(w, w) for w in norm.split())
+        lang = "es" if other else self._language(state, norm, incoming.language_hint)
         first_contact = not state.welcomed
         state = replace(state, lang=lang, opted_out=False)
         turn = self._dispatch(state, incoming, text, norm)
         if first_contact:
             turn = self._with_welcome(turn, lang)
+        if other and turn.replies:
+            turn = self._prefixed(turn, self.kb.other_languages[other].notice)
         return turn
 
     def _dispatch(self, state: State, incoming: Incoming, text: str, norm: str) -> Turn:
@@ -89,11 +110,21 @@ class Engine:
             return self._say(state, "okay" if text.strip() else "empty")
         if state.awaiting == "delete":
             return self._confirm_delete(state, norm)
-        for step in (self._command, self._choice, self._small_talk):
+        for step in (self._command, self._choice):
             turn = step(state, norm)
             if turn is not None:
                 return turn
-        return self._understand(state, norm, text, incoming.today, lang)
+        dangers = self.understanding.dangers(norm)
+        if dangers and dangers[0].confidence >= DANGER_ANSWER:
+            return self.safety.answer(state, dangers, incoming.today)
+        for step in (self._small_talk, self._feedback):
+            turn = step(state, norm)
+            if turn is not None:
+                return turn
+        turn = self._follow_up_aspect(state, norm, incoming.today)
+        if turn is None:
+            turn = self._understand(state, norm, text, incoming.today, lang, dangers)
+        return turn
 
     # -- helpers ------------------------------------------------------------
 
@@ -228,13 +259,39 @@ class Engine:
     # -- understanding --------------------------------------------------------
 
     def _understand(
-        self, state: State, norm: str, text: str, today: date | None, lang: str
+        self,
+        state: State,
+        norm: str,
+        text: str,
+        today: date | None,
+        lang: str,
+        dangers: list[Danger] | None = None,
     ) -> Turn:
-        decision = self.understanding.decide(state, norm)
+        decision = self.understanding.decide(self._context(state, norm), norm)
         if decision.city:
             state = replace(state, city=decision.city)
+        possible_danger = bool(dangers) and dangers[0].confidence >= DANGER_CHECK
+        if decision.kind == "intent":
+            return self._intent(state, decision.targets[0], text)
+        if decision.kind != "answer" and state.danger:
+            # Safety mode: an unclear follow-up ("¿y si no tengo papeles?") stays with the
+            # danger's help, not a random topic.
+            return self._safety_follow_up(state, norm, today)
+        if decision.kind != "answer" and possible_danger:
+            return self.safety.answer(state, dangers or [], today)
+        if decision.kind == "answer" and decision.targets[0].startswith("city:"):
+            service = self._service_context(state)
+            city = decision.targets[0][5:]
+            if service and len(norm.split()) <= 4:
+                # "¿y en Arequipa?" after a health answer: Arequipa's health organisations.
+                return self._organisations_offering(replace(state, city=city), service)
         if decision.kind == "answer":
-            turn = self.goto(state, decision.targets[0], today)
+            target = decision.targets[0]
+            turn = self.goto(replace(state, alternatives=decision.alternatives), target, today)
+            if decision.score < LOW_CONFIDENCE and not target.startswith(("menu:", "city:")):
+                turn.events.append(Event("low_confidence", text, target))
+            if not target.startswith("topic:") or self._area(target) != "protection":
+                turn = replace(turn, state=replace(turn.state, danger=None))
         elif decision.kind == "clarify":
             intro = self.kb.message("clarify", lang)
             reply = self.render.choices(intro, decision.targets, lang)
@@ -245,11 +302,14 @@ class Engine:
             )
         else:
             turn = self._not_understood(state, text, decision)
-        if decision.safety:
-            turn = self._emergency_first(turn)
+        if possible_danger and dangers:
+            check = self.safety.check_line(dangers, lang)
+            turn = self._prefixed(turn, check)
+            turn.events.append(Event("danger_check", dangers[0].kind))
         return turn
 
     def _not_understood(self, state: State, text: str, decision: Decision) -> Turn:
+        """Admit it plainly, offering only readings that are plausible, and the menu."""
         lang = state.lang
         guesses = (*decision.targets[:2], "menu:main")
         events = [Event("unanswered", text)]
@@ -262,15 +322,166 @@ class Engine:
             return replace(self._prefixed(menu, intro), events=events)
         return Turn(replace(state, options=guesses, awaiting=None), [reply], events)
 
-    def _emergency_first(self, turn: Turn) -> Turn:
-        lang = turn.state.lang
-        topic = self.kb.topics.get(EMERGENCY_TOPIC)
-        if topic is None or any(e.value == f"topic:{EMERGENCY_TOPIC}" for e in turn.events):
-            return turn
-        lines = [self.kb.message("emergency_first", lang)]
-        lines += [phone_line(p, lang) for p in topic.phones]
-        first = Reply("\n".join(lines), short=" ".join(lines))
-        return replace(turn, replies=[first, *turn.replies])
+    def _service_context(self, state: State) -> str | None:
+        """The service the conversation is about: asked for, or the last answer's area."""
+        if state.service:
+            return state.service
+        kind = self.kb.safety.kind(state.danger or "")
+        if kind and kind.services:
+            return kind.services[0]
+        area = self._area(state.last) if state.last else None
+        return self.kb.area_services.get(area or "")
+
+    def _area(self, target: str) -> str | None:
+        return self.understanding.area_of(target)
+
+    def _context(self, state: State, norm: str) -> State:
+        """In safety mode, the protection menu is the context of the next message."""
+        if state.danger and not state.menu:
+            return replace(state, menu="protection")
+        return state
+
+    def _safety_follow_up(self, state: State, norm: str, today: date | None) -> Turn:
+        """The best protection topic for a follow-up in safety mode, else the kind's help."""
+        hits = self.understanding.index.search(norm, limit=8)
+        for target, score in self.understanding.blend(norm, hits).ranked:
+            if target.startswith("topic:") and self._area(target) == "protection":
+                if score >= 0.3 and target != state.last:
+                    return self.goto(state, target, today)
+                break
+        kind = self.kb.safety.kind(state.danger or "")
+        if kind is None:
+            return self._not_understood(state, norm, Decision("unknown"))
+        danger = Danger(kind.id, 1.0)
+        reply = self.safety.numbers_reply([kind], state.lang)
+        turn = self.goto(state, f"topic:{kind.topic}", today) if kind.topic else None
+        replies = [reply, *(turn.replies[:1] if turn else [])]
+        new = turn.state if turn else state
+        return Turn(new, replies, [Event("danger", danger.kind)])
+
+    def _intent(self, state: State, intent: str, text: str) -> Turn:
+        """Small talk, out of scope: short fitting replies, never logged as unanswered."""
+        name = intent.partition(":")[2]
+        if name == "greeting":
+            turn = self.goto(replace(state, trail=()), "menu:main")
+            return self._prefixed(turn, self.kb.message("welcome", state.lang))
+        if name == "thanks":
+            return self._feedback_up(state) or self._say(state, "thanks")
+        if name == "goodbye":
+            return self._say(state, "goodbye")
+        if name == "repair":
+            return self._repair(state, text)
+        return self._out_of_scope(state, text)
+
+    def _out_of_scope(self, state: State, text: str) -> Turn:
+        """An honest "no tengo esa información", and where to ask."""
+        lang = state.lang
+        intro = self.kb.message("out_of_scope", lang)
+        events = [Event("out_of_scope", text)]
+        if state.city and self.kb.organisations_in(state.city):
+            ask = self.kb.message("out_of_scope_ask", lang)
+            turn = self._organisations_in(state, state.city, f"{intro}\n\n{ask}")
+            return replace(turn, events=events)
+        ask = self.kb.message("out_of_scope_city", lang)
+        return Turn(
+            replace(state, awaiting="city", options=()), [Reply(f"{intro}\n\n{ask}")], events
+        )
+
+    # -- feedback, repair and follow-ups --------------------------------------
+
+    def _feedback(self, state: State, norm: str) -> Turn | None:
+        """👍 / 👎 (or "1"/"2" after the buttons) about the last answer."""
+        if norm == "feedback up":
+            return self._feedback_up(state) or self._say(state, "thanks")
+        if norm == "feedback down" and state.last:
+            return self._repair(state, norm)
+        return None
+
+    def _feedback_up(self, state: State) -> Turn | None:
+        if not state.last:
+            return None
+        turn = self._say(state, "feedback_thanks")
+        return replace(turn, events=[Event("feedback", state.last, "up")])
+
+    def _repair(self, state: State, text: str) -> Turn:
+        """ "Eso no": an apology, the next-best readings, and the offer of a person."""
+        lang = state.lang
+        events = [Event("feedback", state.last, "down")] if state.last else []
+        if state.last:
+            events.append(Event("near_miss", text, state.last))
+        replies = [Reply(self.kb.message("repair", lang))]
+        options = tuple(t for t in state.alternatives if t != state.last)[:3]
+        if options:
+            replies = [
+                self.render.choices(
+                    f"{replies[0].text} {self.kb.message('repair_options', lang)}", options, lang
+                )
+            ]
+        city = self.kb.cities.get(state.city or "")
+        if city and self.kb.organisations_in(city.id):
+            intro = self.kb.message("repair_person", lang, city=city.name)
+            orgs = self.kb.organisations_in(city.id)
+            replies.append(Reply("\n".join([intro, *(self.render.org_line(o) for o in orgs)])))
+        else:
+            replies.append(Reply(self.kb.message("repair_person_no_city", lang)))
+        new = replace(state, options=options, alternatives=(), awaiting=None)
+        return Turn(new, replies, events)
+
+    def _follow_up_aspect(self, state: State, norm: str, today: date | None) -> Turn | None:
+        """ "¿y cuánto cuesta?" after a topic: that topic's facts on cost, not all of it."""
+        if not state.last:
+            return None
+        aspect = self.aspects.asked(norm)
+        if aspect is None or self._names_another_entry(state, norm):
+            return None
+        kind, _, ident = state.last.partition(":")
+        if aspect == "contact":
+            return self._contact_of_last(state, today)
+        if kind != "topic" or ident not in self.kb.topics:
+            return None
+        topic = self.kb.topics[ident]
+        lang = state.lang
+        facts = self.aspects.facts(topic, aspect, lang)
+        label = self.kb.aspects[aspect].label.get(lang)
+        header = f"*{topic.title.get(lang)}: {label}*"
+        links = [f"🔗 {link.url}" for link in topic.links[:2]]
+        if facts:
+            body = "\n".join([header, *(f"• {f}" for f in facts), *links])
+            source = self.render.provenance(topic, lang, today)
+            reply = Reply("\n\n".join([body, "\n".join(source)]), short=header)
+        elif links:
+            reply = Reply("\n".join([header, self.kb.message("no_aspect", lang), *links]))
+        else:
+            reply = Reply("\n".join([header, self.kb.message("no_aspect_no_link", lang)]))
+        return Turn(state, [reply], [Event("answered", f"{state.last}#{aspect}")])
+
+    def _names_another_entry(self, state: State, norm: str) -> bool:
+        """ "¿y el SIS cuánto cuesta?" names a new topic: not a follow-up."""
+        hits = self.understanding.index.search(norm, limit=3)
+        blend = self.understanding.blend(norm, hits).ranked
+        aspect_words = set(self.aspects.words)
+        content = [w for w in norm.split() if w not in aspect_words]
+        if not content or not blend:
+            return False
+        target, score = blend[0]
+        return target != state.last and score >= 0.62 and not target.startswith("intent:")
+
+    def _contact_of_last(self, state: State, today: date | None) -> Turn | None:
+        """ "¿y el teléfono?": the last organisation's or consulate's contact, or the
+        contacts of the organisations just listed."""
+        kind, _, ident = (state.last or "").partition(":")
+        if kind in ("org", "consulate"):
+            return self.goto(state, state.last or "", today)
+        listed = [t[4:] for t in state.options if t.startswith("org:")]
+        orgs = [self.kb.organisations[i] for i in listed if i in self.kb.organisations]
+        if orgs:
+            lines = [self.render.org_line(o) for o in orgs]
+            return Turn(state, [Reply("\n".join(lines))], [Event("answered", "list:contacts")])
+        if kind == "topic" and ident in self.kb.topics:
+            topic = self.kb.topics[ident]
+            if topic.phones or topic.emails:
+                return self.goto(state, state.last or "", today)
+        return None
 
     # -- going to a target ----------------------------------------------------
 
@@ -295,7 +506,8 @@ class Engine:
             replies = [reply]
             if related:
                 replies.append(self.render.choices(kb.message("see_also", lang), related, lang))
-            new = replace(state, last=target, options=related, awaiting=None)
+            replies[-1] = replace(replies[-1], feedback=True)
+            new = replace(state, last=target, options=related, awaiting=None, service=None)
             return Turn(new, replies, answered)
         if kind == "org" and ident in kb.organisations:
             reply = self.render.organisation(kb.organisations[ident], lang, today)
@@ -313,6 +525,9 @@ class Engine:
                 [self.render.consulates(lang, today)],
                 answered,
             )
+        if target == "list:foreign-consulates":
+            reply = Reply(kb.message("foreign_consulate", lang))
+            return Turn(replace(state, last=None, options=()), [reply], answered)
         if target == "list:ngos":
             if state.city and kb.organisations_in(state.city):
                 return self._organisations_in(state, state.city)
@@ -355,7 +570,8 @@ class Engine:
         reply = self.render.organisations(intro, orgs, lang)
         options = tuple(f"org:{o.id}" for o in orgs)
         events = [Event("answered", f"service:{service_id}")]
-        return Turn(replace(state, awaiting=None, options=options), [reply], events)
+        new = replace(state, awaiting=None, options=options, service=service_id)
+        return Turn(new, [reply], events)
 
     def _near_location(self, state: State, location: Location) -> Turn:
         covered = [c.id for c in self.kb.covered_cities()]

@@ -1,4 +1,4 @@
-"""Which language a message is in: Spanish or English.
+"""Which language a message is in: Spanish or English (or one answered in Spanish).
 
 Short messages are hard ("sis", "piura"), so the guess only changes the
 user's language when the words say so: function words ("the", "que") and
@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from flows import intents
 from knowledge.base import KnowledgeBase
+from knowledge.search import STOPWORDS
 from knowledge.text import normalise
 
 _WORD = re.compile(r"[a-z]{3,}")
@@ -56,6 +57,23 @@ class LanguageGuesser:
         shared = self.english & self.spanish
         self.english -= shared - intents.ENGLISH_MARKERS
         self.spanish -= shared - intents.SPANISH_MARKERS
+        # Portuguese, French, Creole: only their words that Spanish and English lack.
+        known = es_words | en_words | intents.SPANISH_MARKERS | intents.ENGLISH_MARKERS | STOPWORDS
+        self.others = {
+            code: frozenset(normalise(m) for m in language.markers) - known
+            for code, language in kb.other_languages.items()
+        }
+
+    def other_language(self, normalised: str) -> str | None:
+        """A language Pana answers in Spanish (``pt``, ``fr``, ``ht``), when the
+        message has at least two of its words and they are a third of it."""
+        words = normalised.split()
+        best, hits = None, 1
+        for code, markers in self.others.items():
+            found = sum(w in markers for w in words)
+            if found > hits and 3 * found >= len(words):
+                best, hits = code, found
+        return best
 
     def guess(
         self, normalised: str, correct: Callable[[str], str | None] | None = None

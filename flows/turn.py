@@ -50,8 +50,8 @@ class Incoming:
 class State:
     """What the engine remembers about one user between messages.
 
-    Stored as JSON by ``bot.storage``. Holds no personal data: no phone
-    number, name or message text.
+    Stored as JSON with the user's conversation row (``bot/helpline.py``).
+    Holds no personal data: no phone number, name or message text.
     """
 
     lang: str = "es"
@@ -71,11 +71,18 @@ class State:
     welcomed: bool = False
     #: The user said "stop": the bot sends nothing unprompted.
     opted_out: bool = False
+    #: The kind of danger last answered (``trafficking``): follow-ups stay in safety mode.
+    danger: str | None = None
+    #: The service last asked for ("salud"), kept when only the city changes.
+    service: str | None = None
+    #: Other readings of the last question, best first, offered if the user says "eso no".
+    alternatives: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["options"] = list(self.options)
         data["trail"] = list(self.trail)
+        data["alternatives"] = list(self.alternatives)
         return data
 
     @classmethod
@@ -85,7 +92,7 @@ class State:
             return cls()
         known = {f.name for f in fields(cls)}
         clean = {k: v for k, v in data.items() if k in known}
-        for key in ("options", "trail"):
+        for key in ("options", "trail", "alternatives"):
             value = clean.get(key, ())
             clean[key] = tuple(str(v) for v in value) if isinstance(value, list | tuple) else ()
         try:
@@ -109,6 +116,8 @@ class Reply:
     text: str
     options: tuple[Option, ...] = ()
     short: str | None = None
+    #: The answer can be rated: channels with buttons (Telegram) add 👍 / 👎.
+    feedback: bool = False
 
 
 EventKind = Literal[
@@ -118,6 +127,11 @@ EventKind = Literal[
     "near_miss",  # value: the message text; detail: best candidate
     "delete_user",  # the user confirmed deletion of their data
     "opt_out",
+    "danger",  # value: the kind of danger answered (never the text)
+    "danger_check",  # value: a possible kind; the user was asked whether they are in danger
+    "out_of_scope",  # value: the message text (scrubbed before storage)
+    "low_confidence",  # value: the message text; detail: the target answered
+    "feedback",  # value: the target rated; detail: "up" or "down"
 ]
 
 

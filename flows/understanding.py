@@ -1,10 +1,18 @@
 """From a free-text message to a decision: answer, ask which one, or admit it.
 
-Combines the keyword search (:mod:`knowledge.search`), the city finder
-(:mod:`flows.places`) and who the question is about
-(:func:`flows.intents.audiences`), weighted by where the user is in the menus.
-Never answers an entry it is not confident about: below the threshold the
-engine says so and offers the most likely topics.
+Three signals rank the candidates (see :mod:`flows.scoring`): complete keyword
+phrases (:mod:`knowledge.search`), BM25 over each entry's document, and the
+similarity to the example questions. Their scores are blended, multiplied by
+the context (the menu the user is in, the last answer, who the question is
+about, the city), and the decision is taken on the blend and its margin over
+the runner-up:
+
+- **answer** when the best reading is clear;
+- **clarify** when two or three readings are close, offering only those;
+- **unknown** otherwise: the engine admits it.
+
+Intents (small talk, out of scope, repair) are targets like any other
+(``intent:thanks``), learnt from the examples in ``knowledge/data/intents.yaml``.
 """
 
 from __future__ import annotations
@@ -16,11 +24,33 @@ from typing import Literal
 
 from flows import intents
 from flows.places import CityFinder, CityMention
+from flows.scoring.danger import Danger
+from flows.scoring.models import fit_models
 from flows.turn import State
 from knowledge.base import KnowledgeBase
 from knowledge.schema import AREAS, Organisation
 from knowledge.search import Hit, SearchIndex, content_words
 from knowledge.text import normalise
+
+#: How much each signal weighs in the blend (chosen on the tuned set; see
+#: docs/understanding.md for the measurement and the ablation).
+WEIGHTS = {"phrases": 0.35, "bm25": 0.3, "examples": 0.6}
+#: BM25 score at which its part of the blend is half way to its maximum.
+BM25_HALF = 8.0
+#: The blend needed to answer, and the lead over the runner-up that makes it clear.
+BLEND_ANSWER = 0.5
+BLEND_MARGIN = 0.03
+#: Below this blend a candidate is not even offered as a reading.
+BLEND_OFFER = 0.42
+#: Readings within this share of the best are close enough to ask about.
+BLEND_CLOSE = 0.92
+#: A message longer than this is a story; its last TAIL_WORDS are also read alone.
+STORY_WORDS, TAIL_WORDS = 14, 10
+#: How many signals must choose a reading first for it to be answered.
+AGREEMENT = 2
+#: Small talk answers only short messages, and only when clearly small talk.
+INTENT_ANSWER = 0.6
+SMALL_TALK_WORDS = 7
 
 #: A hit at least this strong, with no close rival, is answered directly.
 ANSWER_SCORE = 3.0
@@ -34,6 +64,8 @@ CITY_BOOST = 1.2
 LAST_BOOST = 1.2
 #: The most any candidate can be boosted (all boosts at once), for the search's pruning.
 MAX_BOOST = CONTEXT_BOOST * LAST_BOOST * AUDIENCE_BOOST * CITY_BOOST
+#: Context multiplies a blended score by its boost to this power.
+BOOST_POWER = 0.5
 
 CONSULATE_WORDS = {"consulado", "consulados", "consulate", "consulates", "consul", "consular"}
 NGO_WORDS = {
@@ -51,15 +83,28 @@ NGO_PHRASES = (
 
 
 @dataclass(frozen=True)
+class Blend:
+    """Candidates with their blended score, best first, and each signal's first choice."""
+
+    ranked: list[tuple[str, float]]
+    tops: tuple[str, ...] = ()
+
+    def votes(self, target: str) -> int:
+        return sum(t == target for t in self.tops)
+
+
+@dataclass(frozen=True)
 class Decision:
     """What to do with a message: ``answer`` targets[0], ``clarify`` between
     targets, or ``unknown`` (targets are guesses, maybe none)."""
 
-    kind: Literal["answer", "clarify", "unknown"]
+    kind: Literal["answer", "clarify", "unknown", "intent"]
     targets: tuple[str, ...] = ()
     city: str | None = None
     safety: bool = False
     score: float = 0.0
+    #: Other plausible readings, best first, for repair ("eso no").
+    alternatives: tuple[str, ...] = ()
 
 
 class Understanding:
@@ -68,6 +113,7 @@ class Understanding:
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
         self.index = SearchIndex.build(kb, extra=self._menu_phrases())
+        self.models = fit_models(kb)
         self.cities = CityFinder(kb.cities.values(), topic_words=set(self.index.idf))
         self.menu_area = self._menu_areas()
         self.service_phrases = sorted(
@@ -84,6 +130,10 @@ class Understanding:
         for position, (phrase, _) in enumerate(self.service_phrases):
             if phrase:
                 self.service_phrases_by_word[phrase.split()[0]].append(position)
+
+    def dangers(self, norm: str) -> list[Danger]:
+        """Kinds of danger the message describes, most confident first."""
+        return self.models.danger.read(norm)
 
     def _menu_phrases(self) -> list[tuple[str, str]]:
         phrases = []
@@ -131,27 +181,102 @@ class Understanding:
     # -- deciding -------------------------------------------------------------
 
     def decide(self, state: State, norm: str) -> Decision:
-        safety = intents.is_safety(norm)
         mention = self.cities.find(norm)
         city = mention.city if mention else None
         route = self._city_route(state, norm, mention)
         if route:
-            return Decision("answer", (route,), city, safety, ANSWER_SCORE)
-        if state.last and intents.is_attribute_question(norm, self.index.known_words(norm)):
-            # "y cuánto cuesta?", "link?": a question about what was just answered.
-            return Decision("answer", (state.last,), city, safety, ANSWER_SCORE)
+            return Decision("answer", (route,), city, score=1.0)
         boost = self._booster(state, norm, city)
-        hits = self.index.search(norm, boost=boost, max_boost=MAX_BOOST)
-        decision = self._rank(hits, city, safety)
+        hits = self.index.search(norm, limit=8)
+        decision = self._choose(norm, self.blend(norm, hits, boost), hits, city)
+        if decision.kind == "intent":
+            return decision
         service = self._service_asked(norm, asks_ngo=bool(set(norm.split()) & NGO_WORDS))
         vague = decision.kind == "unknown" or decision.targets[0].startswith("menu:")
         if service and (vague or service[1]):
-            return Decision("answer", (f"service:{service[0]}",), city, safety, ANSWER_SCORE)
+            return Decision("answer", (f"service:{service[0]}",), city, score=1.0)
         if decision.kind != "answer" and self._wants_ngo_list(norm):
-            return Decision("answer", ("list:ngos",), city, safety, ANSWER_SCORE)
-        if decision.kind != "answer" and hits and state.last:
-            decision = self._follow_up(state, norm, hits, boost, decision)
+            return Decision("answer", ("list:ngos",), city, score=1.0)
+        if decision.kind != "answer" and state.last:
+            decision = self._follow_up(state, norm, boost, decision)
         return decision
+
+    def blend(
+        self, norm: str, hits: list[Hit], boost: Callable[[str], float] | None = None
+    ) -> Blend:
+        """Every candidate's blended score, best first (see ``WEIGHTS``), and each
+        signal's own first choice."""
+        models = self.models
+        examples = models.examples.score(models.vectorise(norm), limit=8)
+        words = norm.split()
+        if len(words) > STORY_WORDS:
+            # In a story the question is usually at the end: score it on its own too.
+            tail = models.examples.score(models.vectorise(" ".join(words[-TAIL_WORDS:])), limit=8)
+            for target, value in tail.items():
+                examples[target] = max(value, examples.get(target, 0.0))
+        bm25 = sorted(models.bm25.score(norm).items(), key=lambda item: -item[1])[:8]
+        phrases = {h.target: phrase_strength(h) for h in hits}
+        candidates = {**dict.fromkeys(examples), **dict.fromkeys(t for t, _ in bm25)}
+        candidates.update(dict.fromkeys(phrases))
+        bm25_of = dict(bm25)
+        total = sum(WEIGHTS.values())
+        scored = []
+        for target in candidates:
+            value = (
+                WEIGHTS["phrases"] * phrases.get(target, 0.0)
+                + WEIGHTS["bm25"] * saturate(bm25_of.get(target, 0.0))
+                + WEIGHTS["examples"] * examples.get(target, 0.0)
+            ) / total
+            if boost is not None:
+                value *= boost(target) ** BOOST_POWER
+            scored.append((target, round(value, 4)))
+        tops = tuple(
+            max(signal, key=lambda t: (signal[t], t))
+            for signal in (examples, bm25_of, {h.target: h.score for h in hits if h.phrases})
+            if signal
+        )
+        return Blend(sorted(scored, key=lambda item: (-item[1], item[0])), tops)
+
+    def _choose(self, norm: str, ranking: Blend, hits: list[Hit], city: str | None) -> Decision:
+        """Answer, ask between close readings, or admit.
+
+        A reading is answered only when it is clearly ahead and at least
+        ``AGREEMENT`` signals chose it first; when the signals disagree, their
+        choices are the plausible readings to ask about.
+        """
+        blend = ranking.ranked
+        if blend and blend[0][0].startswith("intent:"):
+            intent, score = blend[0]
+            runner_up = blend[1][1] if len(blend) > 1 else 0.0
+            short = len(norm.split()) <= SMALL_TALK_WORDS or intent == "intent:out_of_scope"
+            if short and score >= INTENT_ANSWER * BLEND_ANSWER and score - runner_up > 0.02:
+                return Decision("intent", (intent,), city, score=score)
+        readings = [(t, v) for t, v in blend if not t.startswith("intent:")]
+        if not readings or readings[0][1] < BLEND_OFFER:
+            guesses = tuple(t for t, v in readings[:2] if v >= BLEND_OFFER * 0.8)
+            return Decision("unknown", guesses, city, score=readings[0][1] if readings else 0.0)
+        top, score = readings[0]
+        runner_up = readings[1][1] if len(readings) > 1 else 0.0
+        others = tuple(t for t, v in readings[1:4] if v >= BLEND_OFFER)
+        # The whole message is one entry's keyword ("sis"): that entry, unless it is
+        # several entries' keyword ("covid"), which is a real ambiguity.
+        exact = {h.target for h in hits if h.exact}
+        sole_exact = len(exact) == 1 and top in exact
+        agreed = ranking.votes(top) >= AGREEMENT
+        if score >= BLEND_ANSWER and ((score - runner_up >= BLEND_MARGIN and agreed) or sole_exact):
+            return Decision("answer", (top,), city, score=score, alternatives=others)
+        close = [t for t, v in readings[:3] if v >= max(BLEND_OFFER, score * BLEND_CLOSE)]
+        if not agreed:
+            rivals = [t for t in ranking.tops if t != top and not t.startswith("intent:")]
+            close = list(dict.fromkeys([top, *close, *rivals]))[:3]
+        menu = self._menu_covering(close)
+        if menu and score >= BLEND_ANSWER:
+            return Decision("answer", (menu,), city, score=score, alternatives=others)
+        if len(close) >= 2:
+            return Decision("clarify", tuple(close), city, score=score)
+        if score >= BLEND_ANSWER and agreed:
+            return Decision("answer", (top,), city, score=score, alternatives=others)
+        return Decision("unknown", (top, *others[:1]), city, score=score)
 
     def _booster(self, state: State, norm: str, city: str | None) -> Callable[[str], float]:
         """How much to favour each candidate: menu context, audience, city, last answer."""
@@ -180,7 +305,6 @@ class Understanding:
         self,
         state: State,
         norm: str,
-        hits: list[Hit],
         boost: Callable[[str], float],
         decision: Decision,
     ) -> Decision:
@@ -192,42 +316,11 @@ class Understanding:
             return decision
         title = self.kb.topics[ident].title
         extended = f"{norm} {normalise(title.es)} {normalise(title.en)}"
-        again = self._rank(
-            self.index.search(extended, boost=boost, max_boost=MAX_BOOST),
-            decision.city,
-            decision.safety,
-        )
-        if again.kind == "answer" and again.score > hits[0].score:
+        hits = self.index.search(extended, limit=8)
+        again = self._choose(extended, self.blend(extended, hits, boost), hits, decision.city)
+        if again.kind == "answer" and again.score > decision.score:
             return again
         return decision
-
-    def _rank(self, hits: list[Hit], city: str | None, safety: bool) -> Decision:
-        """Answer, clarify or admit. Only candidates with a complete keyword phrase
-        in the message may be answered; partial matches are offered as guesses."""
-        hits = [h for h in hits if h.score >= GUESS_SCORE]
-        complete = [h for h in hits if h.phrases]
-        if not complete:
-            return Decision("unknown", tuple(h.target for h in hits[:2]), city, safety)
-        top = complete[0]
-        # A rival whose matched words the best hit also covers explains less of the
-        # message ("papeles colegio" vs "no tengo papeles colegio"): not a real rival.
-        close = [
-            h.target
-            for h in complete
-            if h.score >= top.score * CLOSE_RATIO and (h is top or not h.covered < top.covered)
-        ]
-        exact = [h.target for h in complete if h.exact and h.target in close]
-        if len(close) == 1 and (top.score >= ANSWER_SCORE or top.exact):
-            return Decision("answer", (top.target,), city, safety, top.score)
-        if len(exact) == 1 and top.exact:
-            # The whole message is one entry's keyword ("sis"): that entry, not its cousins.
-            return Decision("answer", (top.target,), city, safety, top.score)
-        menu = self._menu_covering(close)
-        if menu and (top.score >= ANSWER_SCORE or top.exact):
-            return Decision("answer", (menu,), city, safety, top.score)
-        if top.score >= ANSWER_SCORE or top.exact:
-            return Decision("clarify", tuple(close[:3]), city, safety, top.score)
-        return Decision("unknown", tuple(h.target for h in hits[:2]), city, safety, top.score)
 
     def _service_asked(self, norm: str, asks_ngo: bool) -> tuple[str, bool] | None:
         """The service tag a message names, and whether it clearly asks for an organisation.
@@ -258,9 +351,32 @@ class Understanding:
                     return target
         return None
 
+    def foreign_office(self, norm: str) -> str | None:
+        """ "consulado de Venezuela en Lima": that country's office in Peru, not Peru's
+        abroad. The topic about it, or ``list:foreign-consulates`` when there is none."""
+        offices = self.kb.foreign_offices
+        if offices is None:
+            return None
+        words = norm.split()
+        if set(words) & set(offices.home_words):
+            return None
+        office = set(offices.office_words)
+        for i, word in enumerate(words):
+            if word not in office:
+                continue
+            near = [*words[max(0, i - 1) : i], *words[i + 1 : i + 4]]
+            for country in near:
+                if country in offices.countries:
+                    topic = offices.countries[country]
+                    return f"topic:{topic}" if topic else "list:foreign-consulates"
+        return None
+
     def _city_route(self, state: State, norm: str, mention: CityMention | None) -> str | None:
         """Answers decided by a city: its consulate, its NGOs, or the NGO list."""
         words = set(norm.split())
+        foreign = self.foreign_office(norm)
+        if foreign:
+            return foreign
         if words & CONSULATE_WORDS:
             if mention and self.kb.consulates_in(mention.city):
                 return f"consulate:{self.kb.consulates_in(mention.city)[0].id}"
@@ -279,3 +395,18 @@ class Understanding:
                 return f"city:{mention.city}"
             return f"consulate:{self.kb.consulates_in(mention.city)[0].id}"
         return None
+
+
+def phrase_strength(hit: Hit) -> float:
+    """A phrase hit as a 0..1 signal: the whole message is a keyword (1), a complete
+    phrase (more for rarer words), or only part of one."""
+    if hit.exact:
+        return 1.0
+    if hit.phrases:
+        return min(1.0, 0.5 + hit.score / (2 * ANSWER_SCORE))
+    return min(0.35, 0.35 * hit.score / ANSWER_SCORE)
+
+
+def saturate(bm25: float) -> float:
+    """BM25 on a 0..1 scale: half way at ``BM25_HALF``."""
+    return bm25 / (bm25 + BM25_HALF)

@@ -47,13 +47,22 @@ def make_bot(token: str, base_url: str) -> Bot:
     return Bot(token, base_url=base_url, request=HTTPXRequest(connection_pool_size=32))
 
 
+#: Buttons under an answer that can be rated; their data is what the engine reads.
+FEEDBACK_BUTTONS = (
+    InlineKeyboardButton("👍", callback_data="👍"),
+    InlineKeyboardButton("👎", callback_data="👎"),
+)
+
+
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
-    if not reply.options:
+    if not reply.options and not reply.feedback:
         return None
     rows = [
         [InlineKeyboardButton(f"{o.key}. {o.label}"[:64], callback_data=o.key)]
         for o in reply.options
     ]
+    if reply.feedback:
+        rows.append(list(FEEDBACK_BUTTONS))
     return InlineKeyboardMarkup(rows)
 
 
@@ -121,7 +130,7 @@ def outgoing_messages(replies: list[Reply]) -> list[OutgoingMessage]:
             text, pending = reply.text, ""
         pieces = split_text(text, TELEGRAM_LIMIT)
         messages += [OutgoingMessage(piece) for piece in pieces[:-1]]
-        if reply.options:
+        if reply.options or reply.feedback:
             messages.append(OutgoingMessage(pieces[-1], keyboard(reply)))
         else:
             pending = pieces[-1]

@@ -1,0 +1,70 @@
+"""Aspects: the one thing a follow-up asks about the last answer.
+
+"¿y cuánto cuesta?" after the carné de extranjería asks for its *cost*; the
+answer is the carné's facts that speak of cost, not the whole entry again.
+Which words ask for an aspect, and which words mark a fact as being about
+it, are data (``aspects:`` in ``knowledge/data/intents.yaml``).
+
+Example::
+
+    aspects = AspectReader(kb)
+    aspects.asked("y cuanto cuesta")            # "cost"
+    aspects.facts(kb.topics["carne-extranjeria"], "cost", "es")   # ["Costo: S/ 49.80 …"]
+"""
+
+from __future__ import annotations
+
+import re
+
+from knowledge.base import KnowledgeBase
+from knowledge.schema import Topic
+from knowledge.text import normalise
+
+#: A follow-up is short: longer messages are new questions.
+MAX_FOLLOW_UP_WORDS = 7
+
+
+class AspectReader:
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.asks = sorted(
+            ((f" {normalise(p)} ", aspect) for aspect, a in kb.aspects.items() for p in a.asks),
+            key=lambda item: -len(item[0]),
+        )
+        #: Every word that takes part in asking for an aspect.
+        self.words = frozenset(w for phrase, _ in self.asks for w in phrase.split())
+        self.marks = {
+            aspect: tuple(normalise(m) if m != "s/" else m for m in a.marks)
+            for aspect, a in kb.aspects.items()
+        }
+
+    def asked(self, norm: str) -> str | None:
+        """The aspect a short message asks about, if any (longest phrase wins)."""
+        if len(norm.split()) > MAX_FOLLOW_UP_WORDS:
+            return None
+        padded = f" {norm} "
+        return next((aspect for phrase, aspect in self.asks if phrase in padded), None)
+
+    def facts(self, topic: Topic, aspect: str, lang: str) -> list[str]:
+        """The topic's text and items (in ``lang``) that speak of ``aspect``."""
+        marks = self.marks.get(aspect, ())
+        if not marks:
+            return []
+
+        def speaks_of_it(es: str, en: str) -> bool:
+            words = f" {normalise(es)} {normalise(en)} "
+            raw = f"{es.lower()} {en.lower()}"
+            return any((m in raw) if m == "s/" else (f" {m}" in words) for m in marks)
+
+        found = [item.get(lang) for item in topic.items if speaks_of_it(item.es, item.en)]
+        if not found:
+            # The text, sentence by sentence: both languages have the same sentences.
+            spanish, english = sentences(topic.text.es), sentences(topic.text.en)
+            if len(spanish) == len(english):
+                pairs = zip(spanish, english, strict=True)
+                found = [es if lang == "es" else en for es, en in pairs if speaks_of_it(es, en)]
+        return found
+
+
+def sentences(text: str) -> list[str]:
+    """A paragraph's sentences ("Lo emite Migraciones. Es gratis si…")."""
+    return [s.strip() for s in re.split(r"(?<=[.!?])\s+(?=[A-ZÁÉÍÓÚÑ¿¡])", text) if s.strip()]

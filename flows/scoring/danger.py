@@ -1,0 +1,88 @@
+"""Is this person in danger, and of what kind?
+
+A linear classifier over word and character n-grams, trained at start-up on
+``knowledge/data/safety.yaml``: example messages per kind of danger, most of
+them indirect ("el señor me quitó el pasaporte y no me deja salir"), and
+ordinary messages that mention police, work, children or money without any
+danger, so that it learns the difference. A long story is also read in
+overlapping windows, so a danger told in the middle is not diluted by the
+rest. A few unambiguous phrases per kind (``patterns``) are certain on their
+own.
+
+Example::
+
+    danger = DangerClassifier.fit(kb.safety, vectoriser)
+    danger.read("ya no aguanto mas, quisiera dormirme y no despertar")
+    # [Danger(kind='suicide', confidence=0.93)]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flows.scoring.features import Vector
+from flows.scoring.linear import LinearClassifier
+
+ORDINARY = "none"
+#: Words per window when a long message is read in parts, and the step between windows.
+WINDOW, STEP = 14, 7
+#: Confidence given to a kind whose pattern the message contains.
+PATTERN_CONFIDENCE = 0.99
+
+
+@dataclass(frozen=True)
+class Danger:
+    kind: str
+    confidence: float
+
+
+@dataclass
+class DangerClassifier:
+    model: LinearClassifier
+    patterns: dict[str, tuple[str, ...]]
+    vectorise: Callable[[str], Vector]
+
+    @classmethod
+    def fit(
+        cls,
+        examples: dict[str, list[str]],
+        ordinary: list[str],
+        patterns: dict[str, list[str]],
+        vectorise: Callable[[str], Vector],
+        features: int,
+    ) -> DangerClassifier:
+        """``examples``: kind -> messages; ``vectorise`` takes a normalised text."""
+        texts = [(text, kind) for kind, items in examples.items() for text in items]
+        texts += [(text, ORDINARY) for text in ordinary]
+        vectors = [vectorise(text) for text, _ in texts]
+        model = LinearClassifier.fit(vectors, [kind for _, kind in texts], features)
+        padded = {kind: tuple(f" {p} " for p in items) for kind, items in patterns.items()}
+        return cls(model, padded, vectorise)
+
+    def read(self, norm: str, floor: float = 0.2) -> list[Danger]:
+        """Kinds of danger in a normalised message, most confident first.
+
+        Only kinds at least ``floor`` confident are returned; an ordinary
+        message returns ``[]``.
+        """
+        best: dict[str, float] = {}
+        padded = f" {norm} "
+        for kind, phrases in self.patterns.items():
+            if any(p in padded for p in phrases):
+                best[kind] = PATTERN_CONFIDENCE
+        for part in windows(norm):
+            for kind, p in self.model.probabilities(self.vectorise(part)).items():
+                if kind != ORDINARY and p > best.get(kind, 0.0):
+                    best[kind] = p
+        found = [Danger(k, round(p, 3)) for k, p in best.items() if p >= floor]
+        return sorted(found, key=lambda d: -d.confidence)
+
+
+def windows(norm: str) -> list[str]:
+    """The whole message, and for a long one its overlapping windows of words."""
+    words = norm.split()
+    if len(words) <= WINDOW + 2:
+        return [norm]
+    parts = [" ".join(words[i : i + WINDOW]) for i in range(0, len(words) - STEP, STEP)]
+    return [norm, *parts]

@@ -1,0 +1,75 @@
+"""A multinomial logistic regression on sparse vectors, in numpy.
+
+Why not scikit-learn: importing it costs about 110 MB and 3 s in every
+worker, more than the whole rest of Pana; this model is a few dozen lines,
+trains on our few thousand examples in well under a second, and scores one
+message in microseconds. Training is deterministic (fixed seed).
+
+Example::
+
+    model = LinearClassifier.fit([{0: 1.0}, {1: 1.0}], ["a", "b"], features=2)
+    model.probabilities({0: 1.0})["a"] > 0.5
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from flows.scoring.features import Vector
+
+
+@dataclass
+class LinearClassifier:
+    labels: tuple[str, ...]
+    weights: np.ndarray  # labels x features
+    bias: np.ndarray  # labels
+
+    @classmethod
+    def fit(
+        cls,
+        vectors: Sequence[Vector],
+        labels: Sequence[str],
+        features: int,
+        epochs: int = 30,
+        rate: float = 0.5,
+        decay: float = 1e-4,
+        seed: int = 7,
+    ) -> LinearClassifier:
+        """Stochastic gradient descent on the cross-entropy, with weight decay."""
+        names = tuple(sorted(set(labels)))
+        position = {name: i for i, name in enumerate(names)}
+        weights = np.zeros((len(names), features))
+        bias = np.zeros(len(names))
+        rows = [
+            (np.fromiter(v.keys(), dtype=np.int64), np.fromiter(v.values(), dtype=float))
+            for v in vectors
+        ]
+        targets = np.array([position[label] for label in labels])
+        order = np.random.default_rng(seed).permutation
+        for epoch in range(epochs):
+            step = rate / (1.0 + epoch / 5)
+            shrink = 1.0 - step * decay
+            for i in order(len(rows)):
+                index, value = rows[i]
+                logits = weights[:, index] @ value + bias
+                probs = np.exp(logits - logits.max())
+                probs /= probs.sum()
+                probs[targets[i]] -= 1.0
+                weights[:, index] = weights[:, index] * shrink - step * np.outer(probs, value)
+                bias -= step * probs
+        return cls(names, weights, bias)
+
+    def probabilities(self, vector: Vector) -> dict[str, float]:
+        """Each label's probability for one vector."""
+        if vector:
+            index = np.fromiter(vector.keys(), dtype=np.int64)
+            value = np.fromiter(vector.values(), dtype=float)
+            logits = self.weights[:, index] @ value + self.bias
+        else:
+            logits = self.bias.copy()
+        probs = np.exp(logits - logits.max())
+        probs /= probs.sum()
+        return dict(zip(self.labels, probs.tolist(), strict=True))
