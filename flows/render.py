@@ -33,7 +33,10 @@ def month_year(day: date, lang: str) -> str:
 def phone_line(phone: Phone, lang: str) -> str:
     label = f"{phone.label.get(lang)}: " if phone.label else ""
     whatsapp = " (WhatsApp)" if phone.whatsapp else ""
-    return f"📞 {label}{phone.display}{whatsapp}"
+    # The note goes on its own line: a number in an old format must not reach the
+    # user without it, and digits right after the number would read as part of it.
+    note = f"\n⚠️ {phone.note.get(lang)}" if phone.note else ""
+    return f"📞 {label}{phone.display}{whatsapp}{note}"
 
 
 def numbered(options: Iterable[Option]) -> str:
@@ -176,19 +179,45 @@ class Renderer:
         lines = [f"*{title}*", *(phone_line(p, lang) for p in consulate.phones)]
         lines += [f"✉️ {email}" for email in consulate.emails]
         blocks = ["\n".join(lines), "\n".join(self.provenance(consulate, lang, today))]
-        return Reply("\n\n".join(blocks), short=f"{title}: {consulate.phones[0].display}")
+        # An SMS carries the short form: it keeps the update line (a consulate that may
+        # be closed) and the first phone's note.
+        first = consulate.phones[0]
+        short = [f"{title}: {first.display}."]
+        short += [f"⚠️ {first.note.get(lang)}"] if first.note else []
+        short += (
+            [self.kb.message("update", lang, text=consulate.update.get(lang))]
+            if consulate.update
+            else []
+        )
+        return Reply("\n\n".join(blocks), short=" ".join(short))
 
     def consulates(self, lang: str, today: date | None = None) -> Reply:
+        """Every consulate in file order, with every consulate's update line and
+        phone note (once each): none may be dropped because another comes first."""
         lines = [self.kb.message("consulates", lang)]
         emails: list[str] = []
+        notes: list[str] = []
+        updates: list[str] = []
         for consulate in self.kb.consulates.values():
             city = self.kb.cities[consulate.city].name
-            phones = ", ".join(p.display for p in consulate.phones)
-            lines.append(f"• {city}: {phones}")
+            country = COUNTRY_NAMES[lang].get(consulate.country, consulate.country)
+            phones = ", ".join(f"{p.display} ⚠️" if p.note else p.display for p in consulate.phones)
+            lines.append(f"• {city} ({country}): {phones}")
             emails += [e for e in consulate.emails if e not in emails]
+            for phone in consulate.phones:
+                if phone.note and f"⚠️ {phone.note.get(lang)}" not in notes:
+                    notes.append(f"⚠️ {phone.note.get(lang)}")
+            if consulate.update:
+                line = self.kb.message("update", lang, text=consulate.update.get(lang))
+                if line not in updates:
+                    updates.append(line)
+        lines += notes
         lines += [f"✉️ {email}" for email in emails]
-        first = next(iter(self.kb.consulates.values()), None)
         blocks = ["\n".join(lines)]
+        first = next(iter(self.kb.consulates.values()), None)
         if first:
-            blocks.append("\n".join(self.provenance(first, lang, today)))
-        return Reply("\n\n".join(blocks), short=" ".join(lines[:4]))
+            # Update lines of all consulates, then the source line of the first (they
+            # share their source); provenance() would repeat the first one's update.
+            source = [line for line in self.provenance(first, lang, today) if line not in updates]
+            blocks.append("\n".join([*updates, *source]))
+        return Reply("\n\n".join(blocks), short=" ".join([lines[0], *updates, *lines[1:4]]))

@@ -1,6 +1,8 @@
 """Checks that need the whole knowledge base: references between entries.
 
-Single-entry checks (phone format, links, both languages) are in the schema.
+Single-entry checks (phone format, links, both languages) are in the schema;
+checks of what users read (dates, links, numbers, news-sourced facts, the
+consulate update line) are in :mod:`knowledge.check_content`.
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from knowledge.base import KnowledgeBase
+from knowledge.check_content import content_problems
 from knowledge.loader import Problem
 from knowledge.schema import AREAS, Entry
 from knowledge.search import index_words
@@ -170,6 +173,7 @@ def check_knowledge(kb: KnowledgeBase, required_messages: Iterable[str] = ()) ->
     problems += _check_related(kb)
     problems += _check_keyword_collisions(kb)
     problems += check_vocabulary(kb)
+    problems += content_problems(kb)
     problems += [
         Problem("knowledge/data/messages.yaml", f"messages.{key}", "missing message")
         for key in required_messages

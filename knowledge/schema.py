@@ -111,8 +111,12 @@ class Source(Strict):
 
     seed: str = Field(min_length=5)
     heading: str = Field(min_length=1)
-    #: For facts gathered from other public sources (news, gob.pe pages).
+    #: For facts gathered from other public sources (news, gob.pe pages): the outlet
+    #: and the date, as the facts file gives them ("larepublica.pe, 7 Oct 2022").
     reference: str | None = None
+    #: The publication date ``reference`` gives (the latest, when it cites several);
+    #: left out when the facts file gives none. Never later than the file's ``as_of``.
+    published: date | None = None
 
 
 class Phone(Strict):
@@ -127,6 +131,10 @@ class Phone(Strict):
     label: Text | None = None
     #: True for numbers that also take WhatsApp messages.
     whatsapp: bool = False
+    #: Shown to users under the number: why it may not work as written (a number
+    #: in an old format, kept as the source gives it). ``pana kb check`` requires
+    #: one on every number phonenumbers does not recognise as valid.
+    note: Text | None = None
 
     @field_validator("number")
     @classmethod
