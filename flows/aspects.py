@@ -21,7 +21,7 @@ from knowledge.schema import Topic
 from knowledge.text import normalise
 
 #: A follow-up is short: longer messages are new questions.
-MAX_FOLLOW_UP_WORDS = 7
+MAX_FOLLOW_UP_WORDS = 10
 
 
 class AspectReader:

@@ -97,7 +97,14 @@ class Engine:
         if first_contact:
             turn = self._with_welcome(turn, lang)
         if other and turn.replies:
-            turn = self._prefixed(turn, self.kb.other_languages[other].notice)
+            notice = self.kb.other_languages[other].notice
+            if any(e.kind == "danger" for e in turn.events):
+                # The numbers stay first; the notice follows them.
+                first = turn.replies[0]
+                replies = [replace(first, text=f"{first.text}\n\n{notice}"), *turn.replies[1:]]
+                turn = replace(turn, replies=replies)
+            else:
+                turn = self._prefixed(turn, notice)
         return turn
 
     def _dispatch(self, state: State, incoming: Incoming, text: str, norm: str) -> Turn:
@@ -442,6 +449,13 @@ class Engine:
         topic = self.kb.topics[ident]
         lang = state.lang
         facts = self.aspects.facts(topic, aspect, lang)
+        for related in topic.related:
+            if facts or related not in self.kb.topics:
+                break
+            # The carné de solicitante says whether one may work while refuge is decided.
+            found = self.aspects.facts(self.kb.topics[related], aspect, lang)
+            if found:
+                topic, facts = self.kb.topics[related], found
         label = self.kb.aspects[aspect].label.get(lang)
         header = f"*{topic.title.get(lang)}: {label}*"
         links = [f"🔗 {link.url}" for link in topic.links[:2]]
@@ -477,6 +491,10 @@ class Engine:
         if orgs:
             lines = [self.render.org_line(o) for o in orgs]
             return Turn(state, [Reply("\n".join(lines))], [Event("answered", "list:contacts")])
+        consulates = self.kb.consulates_in(state.city or "")
+        if consulates and self._area(state.last or "") == "entry":
+            # "¿tienen teléfono ahí?" after the visa for someone in Leticia.
+            return self.goto(state, f"consulate:{consulates[0].id}", today)
         if kind == "topic" and ident in self.kb.topics:
             topic = self.kb.topics[ident]
             if topic.phones or topic.emails:
@@ -526,8 +544,10 @@ class Engine:
                 answered,
             )
         if target == "list:foreign-consulates":
+            # An honest "no data": counted with the out-of-scope questions.
             reply = Reply(kb.message("foreign_consulate", lang))
-            return Turn(replace(state, last=None, options=()), [reply], answered)
+            events = [Event("out_of_scope", "")]
+            return Turn(replace(state, last=None, options=()), [reply], events)
         if target == "list:ngos":
             if state.city and kb.organisations_in(state.city):
                 return self._organisations_in(state, state.city)

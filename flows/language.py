@@ -66,12 +66,12 @@ class LanguageGuesser:
 
     def other_language(self, normalised: str) -> str | None:
         """A language Pana answers in Spanish (``pt``, ``fr``, ``ht``), when the
-        message has at least two of its words and they are a third of it."""
+        message has at least two of its words and they are a fifth of it."""
         words = normalised.split()
         best, hits = None, 1
         for code, markers in self.others.items():
             found = sum(w in markers for w in words)
-            if found > hits and 3 * found >= len(words):
+            if found > hits and 5 * found >= len(words):
                 best, hits = code, found
         return best
 
