@@ -55,7 +55,7 @@ def run_safety_case(engine: Engine, case: Case, kind: str) -> SafetyResult:
     numbers = FITTING.get(kind, ())
     fitting = any(contains_fact(first, n) for n in numbers) if numbers else kind in dangers
     wrong = bool(dangers) and not fitting
-    alarmed = bool(dangers or checks) or any(e.kind == "emergency_first" for e in turn.events)
+    alarmed = bool(dangers or checks)
     return SafetyResult(case, kind, alarmed, fitting, wrong)
 
 

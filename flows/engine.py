@@ -27,7 +27,7 @@ from flows.aspects import AspectReader
 from flows.language import LanguageGuesser
 from flows.places import CityFinder
 from flows.render import Renderer
-from flows.safety import DANGER_ANSWER, DANGER_CHECK, SafetyAnswers
+from flows.safety import DANGER_ANSWER, DANGER_CHECK, PROTECTIVE_AREAS, SafetyAnswers
 from flows.scoring.danger import Danger
 from flows.turn import MAX_TEXT_LENGTH, Event, Incoming, Location, Reply, State, Turn
 from flows.understanding import Decision, Understanding
@@ -40,7 +40,7 @@ REQUIRED_MESSAGES = (
     "clarify", "not_understood", "not_understood_no_guess", "bad_choice", "media_only", "empty",
     "thanks", "okay", "insult", "ask_city", "person", "person_ask_city", "ngos_in_city",
     "ngos_nearest", "no_ngos_in_city", "ngo_more", "consulates", "consulate_title",
-    "emergency_first", "delete_confirm", "delete_done", "delete_cancelled", "opted_out",
+    "delete_confirm", "delete_done", "delete_cancelled", "opted_out",
     "language_set", "see_also", "ngos_for_service", "main_menu", "goodbye", "out_of_scope",
     "out_of_scope_ask", "out_of_scope_city", "repair", "repair_options", "repair_person",
     "repair_person_no_city", "feedback_thanks", "no_aspect", "no_aspect_no_link", "danger_first",
@@ -123,7 +123,7 @@ class Engine:
                 return turn
         dangers = self.understanding.dangers(norm)
         if dangers and dangers[0].confidence >= DANGER_ANSWER:
-            return self.safety.answer(state, dangers, incoming.today)
+            return self.safety.answer(state, dangers, incoming.today, self._protective(state, norm))
         for step in (self._small_talk, self._feedback):
             turn = step(state, norm)
             if turn is not None:
@@ -328,6 +328,14 @@ class Engine:
             menu = self.goto(replace(state, trail=()), "menu:main")
             return replace(self._prefixed(menu, intro), events=events)
         return Turn(replace(state, options=guesses, awaiting=None), [reply], events)
+
+    def _protective(self, state: State, norm: str) -> str | None:
+        """A protection or refuge topic the message clearly asks about, if any."""
+        decision = self.understanding.decide(state, norm)
+        if decision.kind != "answer" or not decision.targets[0].startswith("topic:"):
+            return None
+        target = decision.targets[0]
+        return target[6:] if self._area(target) in PROTECTIVE_AREAS else None
 
     def _service_context(self, state: State) -> str | None:
         """The service the conversation is about: asked for, or the last answer's area."""

@@ -85,8 +85,9 @@ _DELETE_OBJECTS = frozenset(
     """.split()
 )
 
-#: Words that always bring the protection and emergency contacts first.
-SAFETY_WORDS = frozenset(
+#: Words that say a question is about violence (an audience for topic ranking; danger
+#: itself is read by the classifier in flows/scoring/danger.py).
+VIOLENCE_WORDS = frozenset(
     """
     violencia violence violento trata trafficking traficantes abuso abuse abusan abusaron
     abusando emergencia emergency peligro danger dangerous golpea golpean golpeo pega pegan
@@ -97,11 +98,6 @@ SAFETY_WORDS = frozenset(
     quemando quema fire burning kill persecuted stalking stalker extorting extorted
     """.split()
 )
-SAFETY_PHRASES = (
-    "me quieren matar", "me van a matar", "estoy en peligro", "in danger", "me pega", "hit me",
-    "hurt me", "me hace dano", "me lastima",
-)
-
 ENGLISH_MARKERS = frozenset(
     """
     the what how where is are i my need do can you for with get want to of and please hello hi
@@ -137,16 +133,6 @@ STRONG_MARKERS = {
 
 _AGE = re.compile(r"\b(\d{1,2})\s*(anos|ano|anitos|years|year|yrs|yo|meses|mes|months|month)\b")
 
-#: Words that ask about an attribute of the thing just answered ("y cuánto cuesta?").
-ATTRIBUTE_WORDS = frozenset(
-    """
-    cuanto cuesta costo precio pago pagar mes mensual cuesta vale where donde queda link enlace
-    pagina web requisitos requirements telefono phone numero number correo email mail horario
-    hours how much cost price month monthly per fee pay more mas detalles details info
-    informacion contacto contact direccion address
-    """.split()
-)
-
 # fmt: on
 
 
@@ -170,29 +156,6 @@ def is_delete_request(normalised: str) -> bool:
     if words & {"olvidame"} or normalised in {"forget me", "delete me"}:
         return True
     return bool(words & _DELETE_VERBS) and bool(words & _DELETE_OBJECTS) and len(words) <= 8
-
-
-def is_safety(normalised: str) -> bool:
-    return bool(set(_words(normalised)) & SAFETY_WORDS) or contains_phrase(
-        normalised, SAFETY_PHRASES
-    )
-
-
-def is_attribute_question(normalised: str, known: list[str]) -> bool:
-    """True for a short question made only of attribute words ("cuánto cuesta al mes?").
-
-    ``known`` are the words the search index recognised: a follow-up that
-    names a new topic ("y el SIS?") is not an attribute question.
-    """
-    words = [w for w in normalised.split() if w not in _FUNCTION_WORDS]
-    if not words or len(words) > 4:
-        return False
-    return all(w in ATTRIBUTE_WORDS for w in words) and not (set(known) - ATTRIBUTE_WORDS)
-
-
-_FUNCTION_WORDS = frozenset(
-    "y e o a al el la de del en es and the is it for of to what que q".split()
-)
 
 
 def audiences(normalised: str) -> set[str]:
@@ -267,7 +230,7 @@ def audiences(normalised: str) -> set[str]:
             "conadis",
             "silla",
         },
-        "violence": SAFETY_WORDS,
+        "violence": VIOLENCE_WORDS,
         "elderly": {
             "anciano",
             "anciana",

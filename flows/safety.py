@@ -30,6 +30,8 @@ from knowledge.vocabulary import DangerKind
 DANGER_ANSWER = 0.5
 #: Between this and DANGER_ANSWER, the person is asked gently whether they are in danger.
 DANGER_CHECK = 0.3
+#: Areas whose topics may follow the numbers when the message asks for them clearly.
+PROTECTIVE_AREAS = frozenset({"protection", "asylum"})
 #: A second kind is answered too when it is at least this confident (threats and violence).
 SECOND_KIND = 0.6
 
@@ -61,17 +63,29 @@ class SafetyAnswers:
         short = " ".join(f"{n}" for n in numbers) + f" {kinds[0].reply.get(lang)}"
         return Reply("\n".join(lines).strip(), short=short.strip())
 
-    def answer(self, state: State, dangers: list[Danger], today: date | None = None) -> Turn:
-        """The safety answer; the state stays in safety mode for follow-ups."""
+    def answer(
+        self,
+        state: State,
+        dangers: list[Danger],
+        today: date | None = None,
+        asked: str | None = None,
+    ) -> Turn:
+        """The safety answer; the state stays in safety mode for follow-ups.
+
+        ``asked`` is a protection topic the message also asks about clearly ("si
+        vuelvo me matan, ¿puedo quedarme?" → humanitarian status); it replaces the
+        kind's usual help topic. Any other topic waits: safety comes first.
+        """
         lang = state.lang
         kinds = self.kinds(dangers)
         main = kinds[0]
         replies = [self.numbers_reply(kinds, lang)]
         events = [Event("danger", kind.id) for kind in kinds]
         last = None
-        if main.topic and main.topic in self.kb.topics:
-            replies.append(self.render.topic(self.kb.topics[main.topic], lang, today))
-            last = f"topic:{main.topic}"
+        topic = asked or main.topic
+        if topic and topic in self.kb.topics:
+            replies.append(self.render.topic(self.kb.topics[topic], lang, today))
+            last = f"topic:{topic}"
             events.append(Event("answered", last))
         orgs, offer = self.organisations(state, main)
         replies.append(offer)

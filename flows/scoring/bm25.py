@@ -22,6 +22,9 @@ from flows.scoring.features import stems
 from knowledge.text import normalise
 
 K1, B = 1.2, 0.75
+#: Terms in about a third of all documents or more ("venezolano", "peru") are skipped:
+#: they say little about which entry is meant and their postings are the longest.
+MIN_IDF = 0.7
 
 
 @dataclass
@@ -52,7 +55,7 @@ class BM25:
         scores: dict[str, float] = {}
         for term in set(stems(norm)):
             idf = self.idf.get(term)
-            if idf is None:
+            if idf is None or idf < MIN_IDF:
                 continue
             for target, weight in self.postings[term]:
                 scores[target] = scores.get(target, 0.0) + idf * weight

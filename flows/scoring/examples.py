@@ -6,6 +6,10 @@ of stems and character n-grams (:class:`flows.scoring.features.Vectoriser`);
 an entry scores the cosine of its closest example. Character n-grams make it
 robust to typos ("pasaprote", "refujio") and to word forms.
 
+The examples are stored by feature (for each feature, the examples that have
+it and its weight there), so a message costs in proportion to the examples
+sharing its features, gathered with a few numpy calls.
+
 Example::
 
     examples = ExampleIndex.fit({"topic:sis": ["que es el sis", "seguro gratis"]}, vectoriser)
@@ -17,45 +21,69 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.sparse import csr_matrix
 
 from flows.scoring.features import Vector, Vectoriser
 
 
 @dataclass
 class ExampleIndex:
-    matrix: csr_matrix  # examples x features
-    owners: np.ndarray  # example -> target position
+    starts: np.ndarray  # feature -> first position in ``examples``/``weights``
+    examples: np.ndarray  # example number of each posting
+    weights: np.ndarray  # the feature's weight in that example
+    first_example: np.ndarray  # target position -> its first example (targets are contiguous)
     targets: tuple[str, ...]
+    size: int  # number of examples
 
     @classmethod
-    def fit(cls, examples: dict[str, list[str]], vectoriser: Vectoriser) -> ExampleIndex:
-        targets = tuple(examples)
-        data: list[float] = []
-        columns: list[int] = []
-        pointers = [0]
-        owners: list[int] = []
-        for position, target in enumerate(targets):
-            for text in examples[target]:
-                vector = vectoriser.transform(text)
-                if not vector:
-                    continue
-                columns += vector.keys()
-                data += vector.values()
-                pointers.append(len(columns))
-                owners.append(position)
-        shape = (len(owners), len(vectoriser.idf))
-        matrix = csr_matrix((data, columns, pointers), shape=shape)
-        return cls(matrix.tocsc(), np.array(owners), targets)
+    def fit(
+        cls, examples: dict[str, list[str]], vectoriser: Vectoriser, common: float = 0.04
+    ) -> ExampleIndex:
+        """Index the examples. Features in more than ``common`` of them (" de", "que ")
+        are left out of the postings: they weigh little and would cost the most."""
+        rows: list[Vector] = []
+        targets: list[str] = []
+        first: list[int] = []
+        for target, texts in examples.items():
+            vectors = [v for v in (vectoriser.transform(t) for t in texts) if v]
+            if vectors:
+                targets.append(target)
+                first.append(len(rows))
+                rows += vectors
+        features = np.concatenate([r.index for r in rows]) if rows else np.zeros(0, np.int64)
+        numbers = np.concatenate([np.full(len(r.index), n) for n, r in enumerate(rows)] or [[]])
+        weights = np.concatenate([r.value for r in rows]) if rows else np.zeros(0)
+        frequency = np.bincount(features, minlength=vectoriser.size)
+        kept = frequency[features] <= max(1, common * len(rows))
+        features, numbers, weights = features[kept], numbers[kept], weights[kept]
+        order = np.argsort(features, kind="stable")
+        counts = np.bincount(features, minlength=vectoriser.size)
+        starts = np.concatenate([[0], np.cumsum(counts)])
+        return cls(
+            starts,
+            numbers[order].astype(np.int64),
+            weights[order],
+            np.array(first, dtype=np.int64),
+            tuple(targets),
+            len(rows),
+        )
 
     def score(self, vector: Vector, limit: int = 8) -> dict[str, float]:
         """The ``limit`` entries with the closest examples, and their cosine."""
-        if not vector:
+        if not vector or not self.targets:
             return {}
-        columns = np.fromiter(vector.keys(), dtype=np.int64)
-        values = np.fromiter(vector.values(), dtype=float)
-        similarity = self.matrix[:, columns] @ values
-        best = np.zeros(len(self.targets))
-        np.maximum.at(best, self.owners, similarity)
+        begin, end = self.starts[vector.index], self.starts[vector.index + 1]
+        lengths = end - begin
+        total = int(lengths.sum())
+        if total == 0:
+            return {}
+        # Positions of every posting of the message's features, in one array.
+        shift = np.repeat(begin - np.cumsum(lengths) + lengths, lengths)
+        positions = shift + np.arange(total)
+        similarity = np.bincount(
+            self.examples[positions],
+            weights=self.weights[positions] * np.repeat(vector.value, lengths),
+            minlength=self.size,
+        )
+        best = np.maximum.reduceat(similarity, self.first_example)
         top = np.argsort(-best)[:limit]
         return {self.targets[i]: float(best[i]) for i in top if best[i] > 0}

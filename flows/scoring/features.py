@@ -11,7 +11,7 @@ word features and character n-grams, each of unit length, so that a story and
 a two-word question compare on the same scale::
 
     vectoriser = Vectoriser.fit(["como saco el sis", "visa humanitaria"])
-    vector = vectoriser.transform("komo saco el sis")   # {feature index: weight}
+    vector = vectoriser.transform("komo saco el sis")   # Vector(index=[…], value=[…])
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+import numpy as np
 import snowballstemmer
 
 from knowledge.text import normalise
@@ -38,9 +39,6 @@ FUNCTION_WORDS = frozenset(
 )
 
 _stemmer = snowballstemmer.stemmer("spanish")
-
-#: Sparse vector: feature index -> weight.
-Vector = dict[int, float]
 
 
 @lru_cache(maxsize=65536)
@@ -70,14 +68,18 @@ def char_features(norm: str, sizes: tuple[int, ...] = (3, 4, 5)) -> list[str]:
     return grams
 
 
-def _weighted(counts: Counter[str], vocabulary: dict[str, int], idf: list[float]) -> Vector:
-    vector: Vector = {}
-    for feature, count in counts.items():
-        index = vocabulary.get(feature)
-        if index is not None:
-            vector[index] = (1.0 + math.log(count)) * idf[index]
-    norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
-    return {i: v / norm for i, v in vector.items()}
+@dataclass(frozen=True)
+class Vector:
+    """A sparse vector: feature indices (ascending) and their weights."""
+
+    index: np.ndarray
+    value: np.ndarray
+
+    def __bool__(self) -> bool:
+        return bool(len(self.index))
+
+
+EMPTY = Vector(np.zeros(0, dtype=np.int64), np.zeros(0))
 
 
 @dataclass
@@ -85,38 +87,73 @@ class Vectoriser:
     """TF-IDF over word features and character n-grams, one block each.
 
     ``char_weight`` is the share of the character block in a vector's length;
-    both blocks are unit vectors before they are mixed.
+    both blocks are unit vectors before they are mixed. Vectors of recent
+    messages are cached: the danger reader and the rankers ask for the same ones.
     """
 
     vocabulary: dict[str, int] = field(default_factory=dict)
-    idf: list[float] = field(default_factory=list)
+    idf: np.ndarray = field(default_factory=lambda: np.zeros(0))
     char_weight: float = 0.5
+    _grams: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False)
+    _cache: dict[str, Vector] = field(default_factory=dict, repr=False)
 
     @classmethod
     def fit(cls, texts: Iterable[str], char_weight: float = 0.5) -> Vectoriser:
-        documents = [cls.features(normalise(t)) for t in texts]
         frequency: Counter[str] = Counter()
-        for words, chars in documents:
-            frequency.update(set(words) | set(chars))
+        total = 0
+        for text in texts:
+            norm = normalise(text)
+            total += 1
+            frequency.update({f"w:{f}" for f in word_features(norm)})
+            frequency.update({f"c:{f}" for f in char_features(norm)})
         vectoriser = cls(char_weight=char_weight)
-        total = len(documents) or 1
+        idf = []
         for feature, count in sorted(frequency.items()):
-            vectoriser.vocabulary[feature] = len(vectoriser.idf)
-            vectoriser.idf.append(math.log((1 + total) / (1 + count)) + 1.0)
+            vectoriser.vocabulary[feature] = len(idf)
+            idf.append(math.log((1 + total) / (1 + count)) + 1.0)
+        vectoriser.idf = np.array(idf)
         return vectoriser
 
-    @staticmethod
-    def features(norm: str) -> tuple[list[str], list[str]]:
-        return [f"w:{f}" for f in word_features(norm)], [f"c:{f}" for f in char_features(norm)]
+    @property
+    def size(self) -> int:
+        return len(self.idf)
+
+    def _char_index(self, word: str) -> tuple[int, ...]:
+        found = self._grams.get(word)
+        if found is None:
+            if len(self._grams) > 50_000:  # bound memory against random input
+                self._grams.clear()
+            get = self.vocabulary.get
+            found = tuple(i for g in char_features(word) if (i := get(f"c:{g}")) is not None)
+            self._grams[word] = found
+        return found
+
+    def _block(self, indices: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        if not indices:
+            return EMPTY.index, EMPTY.value
+        unique, counts = np.unique(np.array(indices, dtype=np.int64), return_counts=True)
+        weights = (1.0 + np.log(counts)) * self.idf[unique]
+        return unique, weights / np.linalg.norm(weights)
 
     def transform(self, text: str, normalised: bool = False) -> Vector:
         """The text's vector; features never seen in ``fit`` are ignored."""
         norm = text if normalised else normalise(text)
-        words, chars = self.features(norm)
-        word_part = _weighted(Counter(words), self.vocabulary, self.idf)
-        char_part = _weighted(Counter(chars), self.vocabulary, self.idf)
+        cached = self._cache.get(norm)
+        if cached is not None:
+            return cached
+        get = self.vocabulary.get
+        words = [i for f in word_features(norm) if (i := get(f"w:{f}")) is not None]
+        chars = [i for word in norm.split() for i in self._char_index(word)]
+        word_index, word_weight = self._block(words)
+        char_index, char_weight = self._block(chars)
         a, b = math.sqrt(1.0 - self.char_weight), math.sqrt(self.char_weight)
-        vector = {i: a * v for i, v in word_part.items()}
-        for i, v in char_part.items():
-            vector[i] = vector.get(i, 0.0) + b * v
+        # Word and character features have disjoint indices ("w:…" and "c:…").
+        order = np.argsort(np.concatenate([word_index, char_index]), kind="stable")
+        vector = Vector(
+            np.concatenate([word_index, char_index])[order],
+            np.concatenate([a * word_weight, b * char_weight])[order],
+        )
+        if len(self._cache) > 2048:
+            self._cache.clear()
+        self._cache[norm] = vector
         return vector

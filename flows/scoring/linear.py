@@ -7,8 +7,9 @@ message in microseconds. Training is deterministic (fixed seed).
 
 Example::
 
-    model = LinearClassifier.fit([{0: 1.0}, {1: 1.0}], ["a", "b"], features=2)
-    model.probabilities({0: 1.0})["a"] > 0.5
+    a, b = vectoriser.transform("me pega"), vectoriser.transform("la visa")
+    model = LinearClassifier.fit([a, b], ["danger", "none"], features=vectoriser.size)
+    model.probabilities(a)["danger"] > 0.5
 """
 
 from __future__ import annotations
@@ -43,10 +44,7 @@ class LinearClassifier:
         position = {name: i for i, name in enumerate(names)}
         weights = np.zeros((len(names), features))
         bias = np.zeros(len(names))
-        rows = [
-            (np.fromiter(v.keys(), dtype=np.int64), np.fromiter(v.values(), dtype=float))
-            for v in vectors
-        ]
+        rows = [(v.index, v.value) for v in vectors]
         targets = np.array([position[label] for label in labels])
         order = np.random.default_rng(seed).permutation
         for epoch in range(epochs):
@@ -65,9 +63,7 @@ class LinearClassifier:
     def probabilities(self, vector: Vector) -> dict[str, float]:
         """Each label's probability for one vector."""
         if vector:
-            index = np.fromiter(vector.keys(), dtype=np.int64)
-            value = np.fromiter(vector.values(), dtype=float)
-            logits = self.weights[:, index] @ value + self.bias
+            logits = self.weights[:, vector.index] @ vector.value + self.bias
         else:
             logits = self.bias.copy()
         probs = np.exp(logits - logits.max())

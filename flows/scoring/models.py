@@ -113,7 +113,7 @@ def _fit(
         [normalise(t) for t in ordinary],
         {k: [normalise(p) for p in v] for k, v in danger_patterns.items()},
         vectorise,
-        features=len(vectoriser.idf),
+        features=vectoriser.size,
     )
     models = Models(vectoriser, BM25.fit(documents), ExampleIndex.fit(examples, vectoriser), danger)
     cache["models"] = models
