@@ -102,6 +102,7 @@ class Helpline:
         delivery_id: str | None = None,
         now: datetime | None = None,
         confirm_later: bool = False,
+        referral: str | None = None,
     ) -> Outcome:
         """Handle one message; see the module docstring for the guarantees.
 
@@ -110,6 +111,10 @@ class Helpline:
         :meth:`confirm_soon` when they went out; until then a retry of the same
         delivery from a restarted server gets the same replies again. The web
         chat leaves it False: its reply goes out with the commit.
+
+        ``referral``: the organisation whose link opened the channel (the web
+        chat's ``/?ref=CODE``); counted if this message starts the person's
+        first conversation, as a flyer code in a first message is.
         """
         now = now or _utcnow()
         pseudonym = self.pseudonym(channel, platform_id)
@@ -118,7 +123,14 @@ class Helpline:
             try:
                 with connection.begin() as transaction:
                     outcome = self._receive(
-                        connection, pseudonym, channel, incoming, delivery_id, now, confirm_later
+                        connection,
+                        pseudonym,
+                        channel,
+                        incoming,
+                        delivery_id,
+                        now,
+                        confirm_later,
+                        referral,
                     )
                     if outcome.duplicate:
                         # The delivery was already taken: undo this attempt's writes.
@@ -142,6 +154,23 @@ class Helpline:
         outcome.pseudonym = pseudonym
         return outcome
 
+    def greet(
+        self, channel: str, platform_id: str, incoming: Incoming, now: datetime | None = None
+    ) -> Outcome:
+        """What a channel shows before the person writes: the web chat greets on opening.
+
+        Not a message: nothing is counted, the flood window is untouched and the
+        conversation starts with the person's first message. The state is stored
+        (a new person's row is created), so the greeting's numbers mean what it shows.
+        """
+        now = now or _utcnow()
+        pseudonym = self.pseudonym(channel, platform_id)
+        with self.database.begin() as connection:
+            user, _ = _lock_conversation(connection, pseudonym, channel, now)
+            turn = self.engine.handle(State.from_dict(user.state), incoming)
+            connection.execute(_SAVE_STATE, {"p": pseudonym, "state": turn.state.to_dict()})
+        return Outcome(replies=turn.replies, pseudonym=pseudonym)
+
     # -- steps ----------------------------------------------------------------
 
     def _receive(
@@ -153,6 +182,7 @@ class Helpline:
         delivery_id: str | None,
         now: datetime,
         confirm_later: bool,
+        referral: str | None = None,
     ) -> Outcome:
         """One transaction: lock the user, answer, then take the delivery key.
 
@@ -160,11 +190,13 @@ class Helpline:
         on the user's row while the original runs, then finds the key taken
         and its whole attempt is rolled back.
         """
-        user, is_new = _lock_conversation(connection, pseudonym, channel, now)
+        user, _ = _lock_conversation(connection, pseudonym, channel, now)
         day = now.date()
         state = State.from_dict(user.state)
+        # The person's first message: no flood window yet (a greeting does not open one).
+        first_message = user.window_start is None
         counts = [("messages", "")]
-        if is_new or (_aware(user.updated_at) or now).date() != day:
+        if first_message or (_aware(user.updated_at) or now).date() != day:
             counts.append(("conversations", ""))
         window = _Window(_aware(user.window_start), user.window_count)
         over = window.add(now, self.user_limit)
@@ -192,7 +224,9 @@ class Helpline:
             _forget(connection, pseudonym)
             return outcome
         if turn is not None:
-            counts += _event_counts(turn.events, is_new)
+            counts += _event_counts(turn.events, first_message)
+            if referral and first_message and ("referral", referral) not in counts:
+                counts.append(("referral", referral))
             _record_questions(connection, turn.events, turn.state.lang, now)
             state = turn.state
         _count(connection, day, channel, counts)
@@ -419,14 +453,14 @@ def _take_delivery(
     return connection.execute(_TAKE_DELIVERY[_dialect(connection)], values).first() is not None
 
 
-def _event_counts(events: list[Event], is_new: bool) -> list[tuple[str, str]]:
+def _event_counts(events: list[Event], first_message: bool) -> list[tuple[str, str]]:
     """The dashboard counters one turn adds to: topics answered, referrals, unanswered,
     kinds of danger (never their text), feedback per topic, low-confidence answers."""
     counts: list[tuple[str, str]] = []
     for event in events:
         if event.kind == "answered":
             counts.append(("answered", event.value))
-        elif event.kind == "referral" and is_new:
+        elif event.kind == "referral" and first_message:
             counts.append(("referral", event.value))
         elif event.kind in ("unanswered", "out_of_scope"):
             counts.append((event.kind, ""))
@@ -529,6 +563,16 @@ _SAVE_CONVERSATION = (
         updated_at=bindparam("now"),
         window_start=bindparam("window_start"),
         window_count=bindparam("window_count"),
+    )
+)
+
+#: The state a greeting leaves; not a message, so neither ``updated_at`` nor the window moves.
+_SAVE_STATE = (
+    update(_CONVERSATIONS)
+    .where(_CONVERSATIONS.c.pseudonym == bindparam("p"))
+    .values(
+        state=bindparam("state", type_=_CONVERSATIONS.c.state.type),
+        version=_CONVERSATIONS.c.version + 1,
     )
 )
 

@@ -165,9 +165,7 @@ class Engine:
         if norm in intents.MENU or intents.contains_phrase(norm, intents.MENU_PHRASES):
             return self.goto(replace(state, trail=()), "menu:main")
         if norm in intents.BACK:
-            trail = state.trail[:-1]
-            previous = trail[-1] if trail else "main"
-            return self.goto(replace(state, trail=trail[:-1]), f"menu:{previous}")
+            return self._back(state)
         if norm in intents.HELP:
             return self._say(state, "help")
         if norm in intents.PRIVACY or "privacidad" in norm.split():
@@ -187,6 +185,17 @@ class Engine:
             turn = self.goto(replace(state, trail=()), "menu:main")
             return self._prefixed(turn, self.kb.message("language_set", lang))
         return self._greeting(state, norm)
+
+    def _back(self, state: State) -> Turn:
+        """On "atrás": from an answer, its menu; from a menu, the parent menu."""
+        trail = state.trail
+        menu = self.kb.menus.get(trail[-1]) if trail else None
+        # The options still showing tell a menu from an answer reached through it.
+        if menu is not None and state.options != tuple(o.target for o in menu.options):
+            return self.goto(replace(state, trail=trail[:-1]), f"menu:{menu.id}")
+        trail = trail[:-1]
+        previous = trail[-1] if trail else "main"
+        return self.goto(replace(state, trail=trail[:-1]), f"menu:{previous}")
 
     def _greeting(self, state: State, norm: str) -> Turn | None:
         words = norm.split()

@@ -79,8 +79,10 @@ def test_visitor_is_sent_to_the_login_form(client: TestClient) -> None:
 def test_wrong_token_is_refused_and_sets_no_cookie(client: TestClient) -> None:
     response = client.post("/admin/login", data={"token": "guess"}, follow_redirects=False)
     assert response.status_code == 401
-    assert "not right" in response.text
+    assert "Esa clave no es correcta" in response.text
     assert "set-cookie" not in response.headers
+    english = client.post("/admin/login", data={"token": "guess", "lang": "en"})
+    assert "That token is not right" in english.text and 'lang="en"' in english.text
 
 
 def test_login_sets_a_secure_http_only_cookie_without_the_token(client: TestClient) -> None:
@@ -148,9 +150,9 @@ def test_dashboard_shows_a_chart_topics_and_referrals_after_a_conversation(
             "whatsapp",
             "telegram",
         }
-    assert escape(kb.topics["sis-gratuito"].title.en) in page  # "sis gratuito" was answered
+    assert escape(kb.topics["sis-gratuito"].title.es) in page  # "sis gratuito" was answered
     assert re.search(r"OCASIVEN</td>.*?<td class=\"num\">2</td>", page, flags=re.S)
-    assert "just now" in page
+    assert "ahora mismo" in page
 
 
 def test_dashboard_shows_no_person(admin: TestClient) -> None:
@@ -171,15 +173,16 @@ def test_dashboard_shows_no_person(admin: TestClient) -> None:
 def test_unanswered_questions_are_grouped_with_counts(admin: TestClient) -> None:
     people_write_in(admin)
     table = rows(admin, "unanswered")
-    assert table[0] == ["Times", "Question", "Similar"]
+    assert table[0] == ["Veces", "Pregunta", "Parecidas"]
     assert table[1][0] == "2"
     assert "arepas" in table[1][1] and "arepas" in table[1][2]
 
 
 def test_last_message_time_is_shown(admin: TestClient) -> None:
-    assert "no message handled yet" in admin.get("/admin").text
+    assert "todavía ningún mensaje" in admin.get("/admin").text
     post_twilio(admin, twilio_form("hola"))
-    assert "(just now)" in admin.get("/admin").text
+    assert "(ahora mismo)" in admin.get("/admin").text
+    assert "(just now)" in admin.get("/admin?lang=en").text
 
 
 def test_period_selects_the_days_counted(admin: TestClient) -> None:
@@ -201,7 +204,8 @@ def test_period_selects_the_days_counted(admin: TestClient) -> None:
         "1",
     ]
     page = admin.get("/admin?start=2025-03-01&end=2025-03-31").text
-    assert "2025-03-01 to 2025-03-31" in page and "VENEACTIVA" in page and "OCASIVEN" not in page
+    assert "Del 2025-03-01 al 2025-03-31" in page and "VENEACTIVA" in page
+    assert "OCASIVEN" not in page
 
 
 @pytest.mark.parametrize(
@@ -232,9 +236,86 @@ def test_knowledge_past_its_review_age_is_listed(settings: Settings, kb: Knowled
     with open_admin(settings.model_copy(update={"stale_after_days": review_age}), kb) as app:
         app.post("/admin/login", data={"token": TOKEN})
         stale = rows(app, "stale")
-    ids = [row[1] for row in stale[1:]]
+    assert stale[0][:3] == ["Documento fuente", "Área", "Archivo"]
+    ids = [row[4] for row in stale[1:]]
     assert oldest.id in ids and newest.id not in ids
-    assert stale[1][3] == oldest.as_of.isoformat() and int(stale[1][4]) == review_age + 1
+    assert stale[1][6] == oldest.as_of.isoformat() and int(stale[1][7]) == review_age + 1
+
+
+def test_stale_knowledge_is_a_to_do_list_by_source_document_and_area_with_each_file(
+    settings: Settings, kb: KnowledgeBase
+) -> None:
+    with open_admin(settings.model_copy(update={"stale_after_days": 30}), kb) as app:
+        app.post("/admin/login", data={"token": TOKEN})
+        page = app.get("/admin").text
+        stale = rows(app, "stale")[1:]
+    section = page[page.index('id="stale"') :]
+    documents = {row[0] for row in stale}
+    assert section.count("<details") == len(documents) > 1
+    # SIS Gratuito sits under its document, in the health area, with its file named.
+    sis = kb.topics["sis-gratuito"]
+    document = kb.sources[sis.source.seed].title.es
+    health = kb.menus["main"].options[3].label.es
+    todo = next(d for d in section.split("<details")[1:] if f"{escape(sis.title.es)} <" in d)
+    assert escape(document) in todo
+    area = next(a for a in todo.split("<h3>")[1:] if f"{escape(sis.title.es)} <" in a)
+    assert area.startswith(f"{escape(health)} · ")
+    line = next(li for li in area.split("<li>") if li.startswith(f"{escape(sis.title.es)} <"))
+    assert "<code>knowledge/data/health/sis.yaml</code>" in area.split("</h3>")[0]
+    assert "sis.yaml" in line or area.count("<code>") == 1  # one file: named once, above
+    assert f"{len(stale)} entradas" in section
+
+
+# -- Spanish first ----------------------------------------------------------------
+
+
+def test_dashboard_speaks_spanish_and_english_by_the_toggle(admin: TestClient) -> None:
+    people_write_in(admin)
+    spanish = admin.get("/admin").text
+    assert '<html lang="es">' in spanish and "Conversaciones por día" in spanish
+    toggle = re.search(r'id="language" href="([^"]+)"', spanish)
+    assert toggle and "lang=en" in toggle.group(1)
+    english = admin.get(toggle.group(1).replace("&amp;", "&")).text
+    assert '<html lang="en">' in english and "Conversations per day" in english
+    assert "Conversaciones por día" not in english
+    assert 'href="/admin?days=7&amp;lang=en"' in english  # the quick periods stay in English
+    assert 'name="lang" value="en"' in english  # and so does the period form
+    assert rows(admin, "referrals", "lang=en")[0] == ["Code", "Organisation", "New conversations"]
+    assert rows(admin, "referrals")[0] == ["Código", "Organización", "Conversaciones nuevas"]
+    assert admin.get("/admin?lang=xx").text.startswith('<!doctype html>\n<html lang="es">')
+
+
+def test_topics_are_named_in_the_chosen_language_never_by_their_id(
+    admin: TestClient, kb: KnowledgeBase
+) -> None:
+    consulates = 1 + [o.target for o in kb.menus["entry"].options].index("list:consulates")
+    for text in ("hola", "1", str(consulates), "menu", "4", "sis gratuito", "ongs en trujillo"):
+        post_twilio(admin, twilio_form(text, sender=READER))
+    spanish = [row[0] for row in rows(admin, "topics")[1:]]
+    english = [row[0] for row in rows(admin, "topics", "lang=en")[1:]]
+    assert "Consulados de Venezuela (lista)" in spanish
+    assert "Venezuelan consulates (list)" in english
+    assert kb.topics["sis-gratuito"].title.es in spanish
+    assert kb.topics["sis-gratuito"].title.en in english
+    assert "Organizaciones en Trujillo" in spanish and "Menú: Salud (SIS, EsSalud)" in spanish
+    page = admin.get("/admin").text
+    topics = page[page.index('id="topics"') : page.index('id="referrals"')]
+    assert not re.search(r"\b(topic|list|menu|org|service|consulate|city):", topics)
+    assert not any(re.match(r"^[a-z]+:", name) for name in spanish + english)
+
+
+def test_the_web_chat_greeting_is_not_counted_on_the_dashboard(admin: TestClient) -> None:
+    def total(name: str) -> str:
+        page = admin.get("/admin").text
+        card = re.search(rf'id="total-{name}"><span class="figure">(\d+)<', page)
+        assert card
+        return card.group(1)
+
+    for _ in range(3):  # three page loads of the web chat
+        admin.post("/api/chat/greeting", json={"user_id": "browser-greeted-1"})
+    assert (total("conversations"), total("messages")) == ("0", "0")
+    admin.post("/api/chat", json={"user_id": "browser-greeted-1", "text": "4"})
+    assert (total("conversations"), total("messages")) == ("1", "1")
 
 
 # -- CSV ------------------------------------------------------------------------

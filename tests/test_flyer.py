@@ -15,7 +15,16 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from bot.cli import main
-from bot.flyer import PAGES, QR, Text, find_organisation, flyer_content, layout
+from bot.flyer import (
+    PAGES,
+    PLACEHOLDERS,
+    QR,
+    Text,
+    find_organisation,
+    flyer_content,
+    layout,
+    organisation_name,
+)
 from knowledge import KnowledgeBase
 from tests.support.channels import (
     post_telegram,
@@ -27,8 +36,10 @@ from tests.support.channels import (
 from tests.support.screenshots import keep_screenshot
 
 NUMBER = "+51999888777"
+BOT = "PanaAyudaBot"
 WHATSAPP = "https://wa.me/51999888777?text=HOLA%20OCASIVEN"
-TELEGRAM = "https://t.me/PanaMigrantesBot?start=OCASIVEN"
+TELEGRAM = f"https://t.me/{BOT}?start=OCASIVEN"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def qr_links(image: Image.Image) -> set[str]:
@@ -56,7 +67,7 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Settings read .env from the working directory: keep a developer's own out of the tests.
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("WHATSAPP_NUMBER", NUMBER)
-    monkeypatch.delenv("TELEGRAM_BOT_USERNAME", raising=False)
+    monkeypatch.setenv("TELEGRAM_BOT_USERNAME", BOT)
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +76,7 @@ def flyers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(folder)
         patch.setenv("WHATSAPP_NUMBER", NUMBER)
-        patch.delenv("TELEGRAM_BOT_USERNAME", raising=False)
+        patch.setenv("TELEGRAM_BOT_USERNAME", BOT)
         assert run_cli("--org", "ocasiven", "--out", str(folder / "flyer.pdf")) == 0
     keep_screenshot(folder / "flyer.png", "flyer.png")
     yield folder
@@ -119,7 +130,7 @@ def test_pdf_says_what_pana_helps_with_the_number_the_organisation_and_privacy(
         "Pana",
         "+51 999 888 777",
         "HOLA OCASIVEN",
-        "@PanaMigrantesBot",
+        f"@{BOT}",
         org.name,
         org.phones[0].display,
         org.emails[0],
@@ -134,6 +145,57 @@ def test_english_flyer_uses_the_english_menu(tmp_path: Path, kb: KnowledgeBase) 
     text = " ".join(words_of(pdf_text(tmp_path / "en.pdf")))
     for phrase in menu_and_privacy(kb, "en"):
         assert " ".join(words_of(phrase)) in text, phrase
+
+
+def test_english_flyer_asks_for_hello_in_its_text_and_its_qr_code(
+    tmp_path: Path, client: TestClient
+) -> None:
+    assert run_cli("--org", "VENEACTIVA", "--lang", "en", "--out", str(tmp_path / "en.pdf")) == 0
+    text = " ".join(words_of(pdf_text(tmp_path / "en.pdf")))
+    assert "Send HELLO VENEACTIVA on WhatsApp" in text
+    for spanish in ("HOLA", "Escribe", "Te ayudo", "Te lo comparte", "Escanea"):
+        assert spanish not in text
+    links = qr_links(Image.open(tmp_path / "en.png"))
+    assert "https://wa.me/51999888777?text=HELLO%20VENEACTIVA" in links
+    # What the QR code pre-fills is answered in English and counts for the organisation.
+    reply = post_twilio(client, twilio_form("HELLO VENEACTIVA", sender="whatsapp:+51944000333"))
+    assert "I'm *Pana*" in " ".join(twiml_messages(reply.text))
+    client.base_url = "https://testserver"  # the session cookie is Secure
+    client.post("/admin/login", data={"token": "admin-test-token"})
+    assert client.get("/admin/export/referrals.csv").text.splitlines()[1].startswith("VENEACTIVA,")
+
+
+def test_the_organisations_name_is_printed_once(tmp_path: Path, kb: KnowledgeBase) -> None:
+    assert run_cli("--org", "VENEACTIVA", "--out", str(tmp_path / "es.pdf")) == 0
+    text = pdf_text(tmp_path / "es.pdf")
+    assert text.count("Vene Activa") == 1 and "Veneactiva —" not in text  # @Veneactiva stays
+    names = {org.id: organisation_name(org) for org in kb.organisations.values()}
+    assert names["veneactiva"] == "Vene Activa"
+    assert names["aldeas-infantiles"] == "Aldeas Infantiles SOS"
+    assert names["ocasiven"].startswith("OCASIVEN — Organización de Colaboradores")
+
+
+@pytest.mark.parametrize("setting", ["WHATSAPP_NUMBER", "TELEGRAM_BOT_USERNAME"])
+def test_a_flyer_with_the_example_number_or_bot_from_env_example_is_refused(
+    setting: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    example = dict(
+        line.split("=", 1)
+        for line in (ROOT / ".env.example").read_text().splitlines()
+        if "=" in line and not line.startswith("#")
+    )
+    assert PLACEHOLDERS[setting] == example[setting]  # the values checked are the file's
+    monkeypatch.setenv(setting, example[setting])
+    assert run_cli("--org", "ocasiven", "--out", str(tmp_path / "flyer.pdf")) == 2
+    error = capsys.readouterr().err
+    assert setting in error and ".env.example" in error
+    assert not (tmp_path / "flyer.pdf").exists()
+    if setting == "TELEGRAM_BOT_USERNAME":  # unset, the setting's default is that example
+        monkeypatch.delenv(setting)
+        assert run_cli("--org", "ocasiven", "--out", str(tmp_path / "flyer.pdf")) == 2
 
 
 def test_org_is_found_by_code_in_any_case(
@@ -181,7 +243,7 @@ def test_every_organisations_flyer_fits_its_page_with_readable_type(
 ) -> None:
     width, height, _ = PAGES[page]
     for org in kb.organisations.values():
-        ops = layout(flyer_content(kb, org, lang, NUMBER, "PanaMigrantesBot"), page)
+        ops = layout(flyer_content(kb, org, lang, NUMBER, BOT), page)
         texts = [op for op in ops if isinstance(op, Text)]
         codes = [op for op in ops if isinstance(op, QR)]
         assert all(0 < op.y < height and op.size >= 9 for op in texts), org.id

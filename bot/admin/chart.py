@@ -22,6 +22,7 @@ OTHER_COLOUR = "#666666"
 # Small enough a viewBox that 13-unit text stays legible when a phone shrinks it.
 WIDTH, HEIGHT = 420, 210
 LEFT, RIGHT, TOP, BOTTOM = 36, 8, 10, 26
+MONTHS = tuple("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split())
 
 
 def colour(channel: str) -> str:
@@ -46,11 +47,18 @@ def nice_ceiling(value: int) -> tuple[int, int]:
         magnitude *= 10
 
 
-def stacked_bars(days: list[date], series: dict[str, list[int]], title: str) -> Markup:
+def stacked_bars(
+    days: list[date],
+    series: dict[str, list[int]],
+    title: str,
+    empty: str = "No messages in this period",
+    months: tuple[str, ...] = MONTHS,
+) -> Markup:
     """One bar per day, stacked by channel, with a y axis and a few date labels.
 
     Every segment carries a ``<title>`` ("2025-03-04 whatsapp: 12") for hover
-    and screen readers. ``series`` maps channel to one count per day.
+    and screen readers. ``series`` maps channel to one count per day; ``empty``
+    is written across a chart with no bar, ``months`` name the months under the axis.
     """
     channels = sorted(series, key=lambda ch: (ch not in CHANNEL_COLOURS, ch))
     totals = [sum(series[ch][i] for ch in channels) for i in range(len(days))]
@@ -95,12 +103,12 @@ def stacked_bars(days: list[date], series: dict[str, list[int]], title: str) -> 
             x, anchor = WIDTH - RIGHT, "end"
         parts.append(
             f'<text x="{x:.1f}" y="{HEIGHT - 8}" text-anchor="{anchor}" fill="#333">'
-            f"{days[i].strftime('%d %b')}</text>"
+            f"{days[i].day:02d} {escape(months[days[i].month - 1])}</text>"
         )
     if not any(totals):
         parts.append(
             f'<text x="{LEFT + plot_w / 2}" y="{TOP + plot_h / 2}" text-anchor="middle" '
-            'fill="#555" font-size="14">No messages in this period</text>'
+            f'fill="#555" font-size="14">{escape(empty)}</text>'
         )
     parts.append("</svg>")
     return Markup("".join(parts))

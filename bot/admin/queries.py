@@ -13,10 +13,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.admin.stale import StaleDocument, stale_knowledge, stale_table
 from bot.admin.tables import Table
+from bot.admin.words import words
 from bot.helpline import Helpline
 from bot.models import Conversation, DailyCount
 from bot.reports import group_questions, question_rows
+from flows.render import Renderer
 from knowledge import KnowledgeBase
 
 #: The metrics summed in the headline numbers, in the order they are shown.
@@ -60,31 +63,36 @@ class Dashboard:
     daily: dict[str, dict[str, list[int]]]
     tables: dict[str, Table] = field(default_factory=dict)
     last_handled: datetime | None = None
+    #: Knowledge past its review age, as a to-do list (the ``stale`` table has the same rows).
+    stale: list[StaleDocument] = field(default_factory=list)
 
 
-def label(kb: KnowledgeBase, target: str) -> str:
-    """A readable name for an answered target (``topic:sis-gratuito`` -> "Free SIS")."""
+def label(kb: KnowledgeBase, target: str, lang: str = "es") -> str:
+    """A readable name for an answered target in ``lang``: ``topic:sis-gratuito`` -> "SIS Gratuito".
+
+    Never the bare target: one the knowledge no longer has is said to be gone.
+    """
+    w = words(lang)
     kind, _, ident = target.partition(":")
-    if kind == "topic" and ident in kb.topics:
-        return kb.topics[ident].title.en
+    names = Renderer(kb)
+    if (kind == "topic" and ident in kb.topics) or (kind == "consulate" and ident in kb.consulates):
+        return names.title_of(target, lang)
     if kind == "org" and ident in kb.organisations:
         org = kb.organisations[ident]
         return org.short_name or org.name
     if kind == "menu" and ident in kb.menus:
-        for menu in kb.menus.values():
-            for option in menu.options:
-                if option.target == target:
-                    return f"Menu: {option.label.en}"
-        return f"Menu: {kb.menus[ident].title.en}"
+        return w["menu"].format(name=names.title_of(target, lang))
     if kind == "service" and ident in kb.services:
-        return f"Organisations for {kb.services[ident].label.en}"
-    if kind == "list" and ident.startswith("ngos:"):
-        city = ident.partition(":")[2]
-        return f"Organisations in {kb.cities[city].name if city in kb.cities else city}"
-    if kind == "consulate" and ident in kb.consulates:
-        city = kb.consulates[ident].city
-        return f"Consulate in {kb.cities[city].name if city in kb.cities else city}"
-    return target
+        return w["organisations_for"].format(service=kb.services[ident].label.get(lang))
+    if target == "list:consulates":
+        return w["consulates"]
+    if target == "list:ngos":
+        return w["organisations_ask_city"]
+    if kind == "list" and ident.startswith("ngos:") and ident[5:] in kb.cities:
+        return w["organisations_in"].format(city=kb.cities[ident[5:]].name)
+    if kind == "city" and ident in kb.cities:
+        return w["organisations_in"].format(city=kb.cities[ident].name)
+    return w["no_longer_known"].format(target=target)
 
 
 def _counts(
@@ -122,28 +130,6 @@ def _newest_first(item: tuple[tuple[date, str], list[int]]) -> tuple[int, str]:
     return -day.toordinal(), channel
 
 
-def _stale(kb: KnowledgeBase, stale_after_days: int, today: date) -> Table:
-    rows = []
-    entries = [
-        *(("topic", t.id, t.title.en, t.as_of) for t in kb.topics.values()),
-        *(("organisation", o.id, o.name, o.as_of) for o in kb.organisations.values()),
-        *(
-            ("consulate", c.id, label(kb, f"consulate:{c.id}"), c.as_of)
-            for c in kb.consulates.values()
-        ),
-    ]
-    for kind, ident, title, as_of in sorted(entries, key=lambda e: (e[3], e[0], e[1])):
-        age = (today - as_of).days
-        if age > stale_after_days:
-            rows.append((kind, ident, title, as_of.isoformat(), age))
-    return Table(
-        "stale",
-        f"Knowledge past its review age ({stale_after_days} days)",
-        ("Kind", "Id", "Title", "Facts as of", "Age (days)"),
-        rows,
-    )
-
-
 def _last_handled(session: Session, helpline: Helpline) -> datetime | None:
     stored = session.scalar(select(func.max(Conversation.updated_at)))
     if stored is not None and stored.tzinfo is None:
@@ -160,8 +146,9 @@ def build_dashboard(
     stale_after_days: int,
     today: date | None = None,
     group_unanswered: bool = True,
+    lang: str = "es",
 ) -> Dashboard:
-    """Read every figure, chart series and table for ``period``.
+    """Read every figure, chart series and table for ``period``, named in ``lang``.
 
     ``group_unanswered=False`` leaves the unanswered table empty: grouping is the
     one slow step, and a CSV export of another table does not need it.
@@ -180,7 +167,8 @@ def build_dashboard(
             column = 1 if metric == "messages" else 0
             activity.setdefault((day, channel), [0, 0])[column] += n
 
-    topics = [(label(kb, target), target, n) for target, n in _keyed(rows, "answered")]
+    w = words(lang)
+    topics = [(label(kb, target, lang), n) for target, n in _keyed(rows, "answered")]
     referrals = []
     for org_id, n in _keyed(rows, "referral"):
         org = kb.organisations.get(org_id)
@@ -191,24 +179,28 @@ def build_dashboard(
     questions = question_rows(session, since, until, "unanswered") if group_unanswered else []
     texts = [text for text, _ in questions]
     groups = [(n, rep, "; ".join(members[1:])) for rep, n, members in group_questions(texts)]
+    stale = stale_knowledge(kb, stale_after_days, today, lang)
     tables = [
         Table(
             "activity",
-            "Conversations and messages per day",
-            ("Day (UTC)", "Channel", "Conversations", "Messages"),
+            w["activity"],
+            (w["day"], w["channel"], w["conversations"], w["messages"]),
             activity_rows,
         ),
-        Table("topics", "Top topics reached", ("Topic", "Target", "Times"), topics),
+        Table("topics", w["topics"], (w["topic"], w["times"]), topics),
         Table(
             "referrals",
-            "Referrals per organisation",
-            ("Code", "Organisation", "New conversations"),
+            w["referrals"],
+            (w["code"], w["organisation"], w["new_conversations"]),
             referrals,
         ),
         Table(
-            "unanswered", "Unanswered questions, grouped", ("Times", "Question", "Similar"), groups
+            "unanswered",
+            w["unanswered_questions"],
+            (w["times"], w["question"], w["similar"]),
+            groups,
         ),
-        _stale(kb, stale_after_days, today),
+        stale_table(stale, stale_after_days, lang),
     ]
     return Dashboard(
         period=period,
@@ -216,4 +208,5 @@ def build_dashboard(
         daily=daily,
         tables={table.name: table for table in tables},
         last_handled=_last_handled(session, helpline),
+        stale=stale,
     )

@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from bot.admin import auth
 from bot.admin.chart import colour, stacked_bars
 from bot.admin.queries import MAX_DAYS, TABLES, Dashboard, Period, build_dashboard
+from bot.admin.words import DEFAULT_LANGUAGE, language, words
 from bot.runtime import Runtime, RuntimeDep
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
@@ -49,7 +50,8 @@ def _secured(response: Response) -> Response:
 
 
 def parse_period(days: str, start: str, end: str, today: date | None = None) -> Period:
-    """The period a query asks for; ValueError with a readable reason when it is wrong.
+    """The period a query asks for; ValueError when it is wrong, whose message is the
+    key of the reason in the words table (``bad_dates``, ``start_after_end``, …).
 
     ``start``/``end`` (ISO dates, either may be blank) win over ``days``;
     nothing at all means the last 30 days.
@@ -64,21 +66,21 @@ def parse_period(days: str, start: str, end: str, today: date | None = None) -> 
                 else last - timedelta(days=DEFAULT_DAYS - 1)
             )
         except ValueError as exc:
-            raise ValueError("dates must look like 2025-03-31") from exc
+            raise ValueError("bad_dates") from exc
         if first > last:
-            raise ValueError("the start date is after the end date")
+            raise ValueError("start_after_end")
         period = Period(first, last)
     else:
         count = days.strip() or str(DEFAULT_DAYS)
         if not count.isdigit() or not 1 <= int(count) <= MAX_DAYS:
-            raise ValueError(f"days must be a whole number from 1 to {MAX_DAYS}")
+            raise ValueError("bad_days")
         period = Period.last(int(count), today)
     if len(period.days) > MAX_DAYS:
-        raise ValueError(f"a period can be at most {MAX_DAYS} days long")
+        raise ValueError("too_long")
     return period
 
 
-def _load(runtime: Runtime, period: Period, group_unanswered: bool = True) -> Dashboard:
+def _load(runtime: Runtime, period: Period, lang: str, group_unanswered: bool = True) -> Dashboard:
     with runtime.sessions() as session:
         return build_dashboard(
             session,
@@ -87,22 +89,35 @@ def _load(runtime: Runtime, period: Period, group_unanswered: bool = True) -> Da
             period,
             runtime.settings.stale_after_days,
             group_unanswered=group_unanswered,
+            lang=lang,
         )
 
 
-def _ago(moment: datetime | None) -> str:
+def _ago(moment: datetime | None, lang: str) -> str:
+    w = words(lang)
     if moment is None:
-        return "no message handled yet"
+        return w["no_message_yet"]
     minutes = int((datetime.now(UTC) - moment).total_seconds() // 60)
     if minutes < 1:
-        ago = "just now"
+        ago = w["just_now"]
     elif minutes < 120:
-        ago = f"{minutes} min ago"
+        ago = w["minutes_ago"].format(n=minutes)
     elif minutes < 48 * 60:
-        ago = f"{minutes // 60} h ago"
+        ago = w["hours_ago"].format(n=minutes // 60)
     else:
-        ago = f"{minutes // 1440} days ago"
+        ago = w["days_ago"].format(n=minutes // 1440)
     return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC ({ago})"
+
+
+def _page(request: Request, lang: str) -> dict[str, Any]:
+    """What every page needs to speak ``lang`` and offer the other language."""
+    w = words(lang)
+    other = dict(request.query_params) | {"lang": w["other_language"]}
+    return {"lang": lang, "w": w, "other_language_url": f"{request.url.path}?{urlencode(other)}"}
+
+
+def _with_language(path: str, lang: str) -> str:
+    return path if lang == DEFAULT_LANGUAGE else f"{path}?lang={lang}"
 
 
 @router.get("/admin.css")
@@ -113,29 +128,34 @@ async def stylesheet(runtime: RuntimeDep) -> Response:
 
 
 @router.get("/login")
-async def login_page(request: Request, runtime: RuntimeDep) -> Response:
+async def login_page(request: Request, runtime: RuntimeDep, lang: str = "") -> Response:
     auth.enabled(runtime)
+    lang = language(lang)
     if auth.logged_in(request, runtime):
-        return _secured(RedirectResponse("/admin", status_code=303))
-    return _secured(templates.TemplateResponse(request, "admin/login.html", {"error": ""}))
+        return _secured(RedirectResponse(_with_language("/admin", lang), status_code=303))
+    context = _page(request, lang) | {"error": ""}
+    return _secured(templates.TemplateResponse(request, "admin/login.html", context))
 
 
 @router.post("/login")
 async def login(
-    request: Request, runtime: RuntimeDep, token: Annotated[str, Form(max_length=512)] = ""
+    request: Request,
+    runtime: RuntimeDep,
+    token: Annotated[str, Form(max_length=512)] = "",
+    lang: Annotated[str, Form(max_length=8)] = "",
 ) -> Response:
     auth.enabled(runtime)
+    lang = language(lang)
     if not auth.allow_attempt(request):
-        error, status = "Too many attempts. Wait a minute and try again.", 429
+        error, status = "too_many_attempts", 429
     elif auth.token_matches(runtime, token):
-        response = RedirectResponse("/admin", status_code=303)
+        response = RedirectResponse(_with_language("/admin", lang), status_code=303)
         auth.start_session(response, runtime)
         return _secured(response)
     else:
-        error, status = "That token is not right.", 401
-    page = templates.TemplateResponse(
-        request, "admin/login.html", {"error": error}, status_code=status
-    )
+        error, status = "wrong_token", 401
+    context = _page(request, lang) | {"error": words(lang)[error]}
+    page = templates.TemplateResponse(request, "admin/login.html", context, status_code=status)
     return _secured(page)
 
 
@@ -150,23 +170,33 @@ async def logout(runtime: RuntimeDep) -> Response:
 @router.get("", response_class=HTMLResponse)
 @router.get("/", response_class=HTMLResponse)
 async def dashboard(
-    request: Request, runtime: RuntimeDep, days: str = "", start: str = "", end: str = ""
+    request: Request,
+    runtime: RuntimeDep,
+    days: str = "",
+    start: str = "",
+    end: str = "",
+    lang: str = "",
 ) -> Response:
     auth.enabled(runtime)
+    lang = language(lang)
     if not auth.logged_in(request, runtime):
-        return _secured(RedirectResponse("/admin/login", status_code=303))
+        return _secured(RedirectResponse(_with_language("/admin/login", lang), status_code=303))
+    w = words(lang)
     # The default period is the 30-day button, unless dates were chosen.
     chosen = days or ("" if start or end else str(DEFAULT_DAYS))
-    context: dict[str, Any] = {"quick_ranges": QUICK_RANGES, "error": "", "days": chosen}
+    context: dict[str, Any] = _page(request, lang)
+    context.update(quick_ranges=QUICK_RANGES, error="", days=chosen)
     try:
         period = parse_period(days, start, end)
     except ValueError as exc:
-        context.update(error=str(exc), start=start, end=end)
+        context.update(error=w[str(exc)].format(most=MAX_DAYS), start=start, end=end)
         page = templates.TemplateResponse(request, "admin/dashboard.html", context, 400)
         return _secured(page)
-    board = await run_in_threadpool(_load, runtime, period)
-    query = urlencode({"start": period.start.isoformat(), "end": period.end.isoformat()})
+    board = await run_in_threadpool(_load, runtime, period, lang)
+    period_query = {"start": period.start.isoformat(), "end": period.end.isoformat()}
+    query = urlencode(period_query | ({"lang": lang} if lang != DEFAULT_LANGUAGE else {}))
     channels = sorted({ch for series in board.daily.values() for ch in series})
+    months = tuple(w["months"].split())
     context.update(
         board=board,
         start=period.start.isoformat(),
@@ -174,13 +204,14 @@ async def dashboard(
         query=query,
         legend=[(channel, colour(channel)) for channel in channels],
         charts=[
-            (title, stacked_bars(period.days, board.daily[metric], title))
+            (title, stacked_bars(period.days, board.daily[metric], title, w["no_messages"], months))
             for metric, title in (
-                ("conversations", "Conversations per day"),
-                ("messages", "Messages per day"),
+                ("conversations", w["conversations_per_day"]),
+                ("messages", w["messages_per_day"]),
             )
         ],
-        last_handled=_ago(board.last_handled),
+        last_handled=_ago(board.last_handled, lang),
+        stale_days=runtime.settings.stale_after_days,
     )
     return _secured(templates.TemplateResponse(request, "admin/dashboard.html", context))
 
@@ -193,8 +224,10 @@ async def export(
     days: str = "",
     start: str = "",
     end: str = "",
+    lang: str = "",
 ) -> Response:
     auth.enabled(runtime)
+    lang = language(lang)
     if not auth.logged_in(request, runtime):
         raise HTTPException(401, "log in at /admin/login first")
     if name not in TABLES:
@@ -202,8 +235,8 @@ async def export(
     try:
         period = parse_period(days, start, end)
     except ValueError as exc:
-        raise HTTPException(400, str(exc)) from exc
-    board = await run_in_threadpool(_load, runtime, period, name == "unanswered")
+        raise HTTPException(400, words(lang)[str(exc)].format(most=MAX_DAYS)) from exc
+    board = await run_in_threadpool(_load, runtime, period, lang, name == "unanswered")
     table = board.tables[name]
     filename = f"pana-{name}-{period.start}-{period.end}.csv"
     response = Response(

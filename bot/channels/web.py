@@ -1,12 +1,21 @@
-"""The web chat: a page at ``/`` and a JSON endpoint at ``/api/chat``.
+"""The web chat: a page at ``/`` and JSON endpoints at ``/api/chat``.
 
 The page keeps a random id in the browser's localStorage; the server only
-ever sees that id (pseudonymised like any other) and the message.
+ever sees that id (pseudonymised like any other) and the message. On opening,
+the page asks ``/api/chat/greeting`` for the greeting and menu: that is not a
+message and counts nothing; the conversation starts when the person writes.
+``/?ref=CODE`` (an organisation's link) travels with the first message and
+counts one referral, as a flyer's QR code does on WhatsApp and Telegram.
+
+Menus show as buttons here, so their numbered lines are left out of the text;
+WhatsApp, SMS and Telegram keep them.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, Request
@@ -14,22 +23,35 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from bot.runtime import RuntimeDep
-from flows.turn import MAX_TEXT_LENGTH, Incoming, Location
+from bot.runtime import Runtime, RuntimeDep
+from flows.render import numbered
+from flows.turn import MAX_TEXT_LENGTH, Incoming, Location, Reply
 
 router = APIRouter()
 PAGE = Path(__file__).resolve().parent.parent / "static" / "chat.html"
+#: What the page "says" to be greeted; the engine answers it like a first "hola".
+GREETING = "hola"
+USER_ID = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
 
 
 class ChatRequest(BaseModel):
     """A message from the web chat."""
 
-    user_id: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    user_id: str = USER_ID
     text: str = Field(default="", max_length=MAX_TEXT_LENGTH * 4)
     #: A per-message id from the page, so a double-submit is answered once.
     message_id: str | None = Field(default=None, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
+    lang: str | None = Field(default=None, max_length=16)
+    #: The organisation code of the link that opened the page (``/?ref=OCASIVEN``).
+    ref: str | None = Field(default=None, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")
+
+
+class GreetingRequest(BaseModel):
+    """The page has opened and wants its greeting."""
+
+    user_id: str = USER_ID
     lang: str | None = Field(default=None, max_length=16)
 
 
@@ -52,31 +74,58 @@ async def chat_page() -> HTMLResponse:
     return HTMLResponse(PAGE.read_text(encoding="utf-8"))
 
 
-@router.post("/api/chat", response_model=ChatResponse, tags=["web chat"])
-async def chat(body: ChatRequest, request: Request, runtime: RuntimeDep) -> ChatResponse:
-    """Send a message as the web chat does; returns the bot's replies."""
+def as_buttons(reply: Reply) -> ChatReply:
+    """A reply as the web chat shows it: options as buttons, not also as numbered lines.
+
+    Only lines that repeat an option exactly go (a menu's ``*1.* Salud``); a
+    numbered list that says more, like organisations with their phones, stays.
+    """
+    text = reply.text
+    if reply.options:
+        shown = {numbered([option]) for option in reply.options}
+        lines = [line for line in text.split("\n") if line not in shown]
+        text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    return ChatReply(
+        text=text, options=[ChatOption(key=o.key, label=o.label) for o in reply.options]
+    )
+
+
+def _allow(request: Request, runtime: Runtime, user_id: str) -> None:
+    """429 past the per-browser or per-address limit."""
     limiter = request.app.state.web_limiter
     client_ip = request.client.host if request.client else "unknown"
     # Many people may share one IP (an NGO office, a shelter): allow it more.
     ip_limit = limiter.per_minute * 10
-    if not (
-        limiter.allow(f"id:{body.user_id}") and limiter.allow(f"ip:{client_ip}", limit=ip_limit)
-    ):
+    if not (limiter.allow(f"id:{user_id}") and limiter.allow(f"ip:{client_ip}", limit=ip_limit)):
         raise HTTPException(429, runtime.kb.message("slow_down", "es"))
+
+
+@router.post("/api/chat/greeting", response_model=ChatResponse, tags=["web chat"])
+async def greeting(body: GreetingRequest, request: Request, runtime: RuntimeDep) -> ChatResponse:
+    """The greeting and main menu the page opens with. Not a message: it counts nothing."""
+    _allow(request, runtime, body.user_id)
+    incoming = Incoming("web", GREETING, language_hint=body.lang, today=date.today())
+    outcome = await run_in_threadpool(runtime.helpline.greet, "web", body.user_id, incoming)
+    return ChatResponse(replies=[as_buttons(r) for r in outcome.replies])
+
+
+@router.post("/api/chat", response_model=ChatResponse, tags=["web chat"])
+async def chat(body: ChatRequest, request: Request, runtime: RuntimeDep) -> ChatResponse:
+    """Send a message as the web chat does; returns the bot's replies."""
+    _allow(request, runtime, body.user_id)
     location = None
     if body.latitude is not None and body.longitude is not None:
         location = Location(body.latitude, body.longitude)
     incoming = Incoming(
         "web", body.text, location=location, language_hint=body.lang, today=date.today()
     )
+    codes = {org.code.lower(): org.id for org in runtime.kb.organisations.values()}
+    referral = codes.get((body.ref or "").lower())
     outcome = await run_in_threadpool(
-        runtime.helpline.receive, "web", body.user_id, incoming, body.message_id
+        partial(runtime.helpline.receive, referral=referral),
+        "web",
+        body.user_id,
+        incoming,
+        body.message_id,
     )
-    return ChatResponse(
-        replies=[
-            ChatReply(
-                text=r.text, options=[ChatOption(key=o.key, label=o.label) for o in r.options]
-            )
-            for r in outcome.replies
-        ]
-    )
+    return ChatResponse(replies=[as_buttons(r) for r in outcome.replies])

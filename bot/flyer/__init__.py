@@ -18,9 +18,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.flyer.content import (
+    PLACEHOLDERS,
     FlyerContent,
     find_organisation,
     flyer_content,
+    organisation_name,
+    refuse_placeholders,
     telegram_link,
     whatsapp_link,
 )
@@ -29,6 +32,7 @@ from bot.flyer.render import render_pdf, render_png
 
 __all__ = [
     "PAGES",
+    "PLACEHOLDERS",
     "QR",
     "FlyerContent",
     "Rule",
@@ -36,6 +40,8 @@ __all__ = [
     "find_organisation",
     "flyer_content",
     "layout",
+    "organisation_name",
+    "refuse_placeholders",
     "render_pdf",
     "render_png",
     "telegram_link",

@@ -14,6 +14,7 @@ from bot.runtime import build_runtime
 from bot.settings import Settings
 from flows.turn import Incoming
 from knowledge import KnowledgeBase
+from tests.browser.accessibility import serious_violations
 from tests.support.channels import post_telegram, post_twilio, telegram_message, twilio_form
 from tests.support.screenshots import keep_screenshot
 
@@ -73,11 +74,43 @@ def test_operator_logs_in_sees_the_chart_and_the_flyer_referrals(
     assert referrals.count() == 1
     assert referrals.first.inner_text().split("\t")[0] == "OCASIVEN"
     assert referrals.first.locator("td.num").inner_text() == "2"
-    assert "just now" in page.locator("#last-handled").inner_text()
+    assert "ahora mismo" in page.locator("#last-handled").inner_text()
     assert "+51911000001" not in page.content()
+    assert page.locator("html").get_attribute("lang") == "es"
+    assert page.locator("h2", has_text="Referidos por organización").is_visible()
 
-    page.screenshot(path=str(tmp_path / "dashboard.png"))
+    page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
     keep_screenshot(tmp_path / "dashboard.png", "dashboard.png")
+
+
+def test_operator_switches_the_dashboard_to_english_and_back(
+    browser: Any, live_server: str
+) -> None:
+    _people_write_in(live_server)
+    page = browser.new_page()
+    _log_in(page, live_server)
+    page.click("a[href*='days=7']")
+    page.click("#language")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.locator("figcaption").first.inner_text() == "Conversations per day"
+    assert "Free SIS" in page.locator("#topics").inner_text()  # topic names follow the language
+    page.click("a[href*='days=90']")  # a quick period keeps English
+    assert page.locator("figcaption").first.inner_text() == "Conversations per day"
+    page.click("#language")
+    assert page.locator("figcaption").first.inner_text() == "Conversaciones por día"
+    assert "Free SIS" not in page.locator("#topics").inner_text()
+
+
+def test_dashboard_and_login_have_no_serious_accessibility_violations(
+    browser: Any, live_server: str
+) -> None:
+    _people_write_in(live_server)
+    page = browser.new_page()
+    page.goto(f"{live_server}/admin/login")
+    assert serious_violations(page) == []
+    _log_in(page, live_server)
+    page.locator("#stale details").first.wait_for()
+    assert serious_violations(page) == []
 
 
 def test_operator_downloads_the_referrals_as_csv(browser: Any, live_server: str) -> None:
@@ -88,7 +121,7 @@ def test_operator_downloads_the_referrals_as_csv(browser: Any, live_server: str)
         page.click("#referrals a.csv")
     assert download.value.suggested_filename.startswith("pana-referrals-")
     rows = list(csv.reader(io.StringIO(Path(download.value.path()).read_text("utf-8-sig"))))
-    assert rows[0] == ["Code", "Organisation", "New conversations"]
+    assert rows[0] == ["Código", "Organización", "Conversaciones nuevas"]
     assert rows[1][0] == "OCASIVEN" and rows[1][2] == "2"
 
 
@@ -107,6 +140,6 @@ def test_wrong_token_keeps_the_dashboard_closed(browser: Any, live_server: str) 
     page.goto(f"{live_server}/admin/login")
     page.fill("#token", "not-the-token")
     page.click("button[type=submit]")
-    assert "not right" in page.locator(".error").inner_text()
+    assert "no es correcta" in page.locator(".error").inner_text()
     page.goto(f"{live_server}/admin")
     assert page.url.endswith("/admin/login")

@@ -18,7 +18,7 @@ def test_flyer_image_opened_in_the_browser_scans_from_the_screen(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("WHATSAPP_NUMBER", "+51999888777")
-    monkeypatch.setenv("TELEGRAM_BOT_USERNAME", "PanaMigrantesBot")
+    monkeypatch.setenv("TELEGRAM_BOT_USERNAME", "PanaAyudaBot")
     assert main(["flyer", "--org", "OCASIVEN", "--out", str(tmp_path / "flyer.pdf")]) == 0
 
     page = browser.new_page()
@@ -27,5 +27,5 @@ def test_flyer_image_opened_in_the_browser_scans_from_the_screen(
     links = {result.text for result in zxingcpp.read_barcodes(shot)}
     assert links == {
         "https://wa.me/51999888777?text=HOLA%20OCASIVEN",
-        "https://t.me/PanaMigrantesBot?start=OCASIVEN",
+        "https://t.me/PanaAyudaBot?start=OCASIVEN",
     }
