@@ -34,12 +34,12 @@ from knowledge.text import normalise
 
 #: How much each signal weighs in the blend (chosen on the tuned set; see
 #: docs/understanding.md for the measurement and the ablation).
-WEIGHTS = {"phrases": 0.35, "bm25": 0.3, "examples": 0.6}
+WEIGHTS = {"phrases": 0.3, "bm25": 0.4, "examples": 0.6}
 #: BM25 score at which its part of the blend is half way to its maximum.
 BM25_HALF = 8.0
 #: The blend needed to answer, and the lead over the runner-up that makes it clear.
-BLEND_ANSWER = 0.5
-BLEND_MARGIN = 0.03
+BLEND_ANSWER = 0.45
+BLEND_MARGIN = 0.0
 #: Below this blend a candidate is not even offered as a reading.
 BLEND_OFFER = 0.42
 #: Readings within this share of the best are close enough to ask about.

@@ -7,8 +7,6 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from bot.evaluation import accuracy_by_area, evaluate, load_cases
-from flows.engine import Engine
 from tests.support.channels import (
     post_telegram,
     post_twilio,
@@ -77,12 +75,3 @@ def test_safety_words_bring_emergency_contacts_first_on_telegram(
     post_telegram(client, telegram_message("me estan amenazando, necesito el sis"))
     first = fake_telegram.sent()[0]["text"]
     assert "105" in first and "1818" in first
-
-
-def test_conversation_set_meets_the_accuracy_bar(engine: Engine) -> None:
-    results = evaluate(engine, load_cases(CASES))
-    assert len(results) >= 300
-    overall = sum(r.passed for r in results) / len(results)
-    by_area = {a: p / t for a, (p, t) in accuracy_by_area(results).items()}
-    assert overall >= 0.95, f"overall {overall:.1%}"
-    assert all(v >= 0.90 for v in by_area.values()), by_area

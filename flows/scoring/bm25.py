@@ -24,7 +24,7 @@ from knowledge.text import normalise
 K1, B = 1.2, 0.75
 #: Terms in about a third of all documents or more ("venezolano", "peru") are skipped:
 #: they say little about which entry is meant and their postings are the longest.
-MIN_IDF = 0.7
+MIN_IDF = 0.3
 
 
 @dataclass

@@ -36,7 +36,7 @@ class ExampleIndex:
 
     @classmethod
     def fit(
-        cls, examples: dict[str, list[str]], vectoriser: Vectoriser, common: float = 0.04
+        cls, examples: dict[str, list[str]], vectoriser: Vectoriser, common: float = 0.15
     ) -> ExampleIndex:
         """Index the examples. Features in more than ``common`` of them (" de", "que ")
         are left out of the postings: they weigh little and would cost the most."""

@@ -1,0 +1,46 @@
+"""Understanding measured on every conversation set, with the bars CI holds.
+
+The tuned set drove the vocabulary and weights; the development set is tuned
+on openly; the frozen sets (``conversations_holdout``, ``conversations_unseen``,
+``safety_unseen``) were written from the seeds alone before the code that they
+judge, and are never read while editing. Their bars are set just under the
+figures measured when they landed (docs/understanding.md, docs/safety.md), so
+that a change that makes Pana worse on messages nobody tuned for fails here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.evaluation import evaluate, load_cases, summarise
+from bot.safety_eval import evaluate_safety, summarise_safety
+from flows.engine import Engine
+
+TESTS = Path(__file__).parent
+
+#: (set, least share right, most share confidently wrong)
+BARS = [
+    ("conversations", 0.95, 0.03),
+    ("conversations_dev", 0.76, 0.15),
+    ("conversations_holdout", 0.75, 0.11),
+    ("conversations_unseen", 0.69, 0.16),
+]
+
+
+@pytest.mark.parametrize(("name", "least_right", "most_wrong"), BARS)
+def test_conversation_set_holds_its_bar(
+    engine: Engine, name: str, least_right: float, most_wrong: float
+) -> None:
+    summary = summarise(evaluate(engine, load_cases(TESTS / name)))
+    assert summary.total >= 100
+    assert summary.right >= least_right, f"{name}: right {summary.right:.1%}"
+    assert summary.confident_wrong <= most_wrong, f"{name}: wrong {summary.confident_wrong:.1%}"
+
+
+def test_frozen_safety_set_recall_and_false_alarms(engine: Engine) -> None:
+    summary = summarise_safety(evaluate_safety(engine, TESTS / "safety_unseen"))
+    assert summary.recall >= 0.93, f"recall {summary.recall:.1%}"
+    assert summary.false_alarms <= 0.07, f"false alarms {summary.false_alarms:.1%}"
+    assert summary.wrong_number <= 0.03, f"wrong number {summary.wrong_number:.1%}"
