@@ -27,6 +27,8 @@ from flows.scoring.linear import LinearClassifier
 ORDINARY = "none"
 #: Words per window when a long message is read in parts, and the step between windows.
 WINDOW, STEP = 14, 7
+#: How many times each danger example is seen per epoch of training.
+REPEAT = 3
 #: Confidence given to a kind whose pattern the message contains.
 PATTERN_CONFIDENCE = 0.99
 
@@ -53,7 +55,9 @@ class DangerClassifier:
         features: int,
     ) -> DangerClassifier:
         """``examples``: kind -> messages; ``vectorise`` takes a normalised text."""
-        texts = [(text, kind) for kind, items in examples.items() for text in items]
+        # Danger examples are few next to the ordinary messages: each counts REPEAT
+        # times, so that the rare class is not drowned.
+        texts = [(text, kind) for kind, items in examples.items() for text in items] * REPEAT
         texts += [(text, ORDINARY) for text in ordinary]
         vectors = [vectorise(text) for text, _ in texts]
         model = LinearClassifier.fit(vectors, [kind for _, kind in texts], features)

@@ -71,12 +71,25 @@ def documents_of(kb: KnowledgeBase, examples: dict[str, list[str]]) -> dict[str,
     return documents
 
 
+def _area(kb: KnowledgeBase, ident: str) -> str | None:
+    if ident in kb.topics:
+        return kb.topics[ident].area
+    return "ngos" if ident in kb.organisations else "entry" if ident in kb.consulates else None
+
+
 def fit_models(kb: KnowledgeBase) -> Models:
     examples = examples_of(kb)
     documents = documents_of(kb, examples)
     danger_examples = {k.id: k.examples.all() for k in kb.safety.kinds}
     danger_patterns = {k.id: k.patterns.all() for k in kb.safety.kinds}
-    ordinary = kb.safety.ordinary.all()
+    # Every example question outside protection is an ordinary message too: thousands of
+    # stories about papers, school and health that the danger reader must not alarm on.
+    ordinary = kb.safety.ordinary.all() + [
+        text
+        for ident, said in kb.questions.items()
+        if _area(kb, ident) not in ("protection", None)
+        for text in said.all()
+    ]
     key = hashlib.sha256(
         json.dumps([examples, documents, danger_examples, danger_patterns, ordinary]).encode()
     ).hexdigest()
