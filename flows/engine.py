@@ -50,6 +50,12 @@ REQUIRED_MESSAGES = (
 EMERGENCY_TOPIC = "emergencias"
 #: Thumbs sent as a whole message: feedback on the last answer.
 FEEDBACK_EMOJI = {"👍": "feedback up", "👎": "feedback down"}
+#: Messages this short need a certain phrase, or SHORT_DANGER confidence, to read as danger.
+SHORT_MESSAGE, SHORT_DANGER = 3, 0.8
+#: In safety mode, a follow-up up to this long stays with the danger's help.
+SAFETY_FOLLOW_UP_WORDS = 8
+#: ... and gets the best protection or refuge topic that reaches this blended score.
+SAFETY_FOLLOW_UP_SCORE = 0.25
 #: Answers below this blended score are logged for editors as low-confidence.
 LOW_CONFIDENCE = 0.7
 
@@ -122,6 +128,9 @@ class Engine:
             if turn is not None:
                 return turn
         dangers = self.understanding.dangers(norm)
+        if len(norm.split()) <= SHORT_MESSAGE and not self.understanding.danger_pattern(norm):
+            # "no", "eso no", "ok": too little to read danger in, unless a certain phrase.
+            dangers = [d for d in dangers if d.confidence >= SHORT_DANGER]
         if dangers and dangers[0].confidence >= DANGER_ANSWER:
             return self.safety.answer(state, dangers, incoming.today, self._protective(state, norm))
         for step in (self._small_talk, self._feedback):
@@ -289,9 +298,9 @@ class Engine:
         possible_danger = bool(dangers) and dangers[0].confidence >= DANGER_CHECK
         if decision.kind == "intent":
             return self._intent(state, decision.targets[0], text)
-        if decision.kind != "answer" and state.danger:
-            # Safety mode: an unclear follow-up ("¿y si no tengo papeles?") stays with the
-            # danger's help, not a random topic.
+        if state.danger and not self._changes_subject(decision, norm):
+            # Safety mode: a follow-up ("¿y si no tengo papeles?") stays with the danger's
+            # help, not a random topic; naming another subject clearly ends it.
             return self._safety_follow_up(state, norm, today)
         if decision.kind != "answer" and possible_danger:
             return self.safety.answer(state, dangers or [], today)
@@ -365,14 +374,24 @@ class Engine:
             return replace(state, menu="protection")
         return state
 
+    def _changes_subject(self, decision: Decision, norm: str) -> bool:
+        """A confident answer outside protection to a message that names its subject
+        ("¿y el SIS?", a long new question), not a short vague follow-up."""
+        if decision.kind != "answer" or self._area(decision.targets[0]) in PROTECTIVE_AREAS:
+            return False
+        named = any(
+            h.target == decision.targets[0] and h.phrases
+            for h in self.understanding.index.search(norm, limit=3)
+        )
+        return named or len(norm.split()) > SAFETY_FOLLOW_UP_WORDS
+
     def _safety_follow_up(self, state: State, norm: str, today: date | None) -> Turn:
         """The best protection topic for a follow-up in safety mode, else the kind's help."""
         hits = self.understanding.index.search(norm, limit=8)
         for target, score in self.understanding.blend(norm, hits).ranked:
-            if target.startswith("topic:") and self._area(target) == "protection":
-                if score >= 0.3 and target != state.last:
-                    return self.goto(state, target, today)
-                break
+            protective = self._area(target) == "protection" and target.startswith("topic:")
+            if protective and target != state.last and score >= SAFETY_FOLLOW_UP_SCORE:
+                return self.goto(state, target, today)
         kind = self.kb.safety.kind(state.danger or "")
         if kind is None:
             return self._not_understood(state, norm, Decision("unknown"))

@@ -131,6 +131,11 @@ class Understanding:
             if phrase:
                 self.service_phrases_by_word[phrase.split()[0]].append(position)
 
+    def danger_pattern(self, norm: str) -> bool:
+        """The message contains one of the certain danger phrases."""
+        padded = f" {norm} "
+        return any(p in padded for ps in self.models.danger.patterns.values() for p in ps)
+
     def dangers(self, norm: str) -> list[Danger]:
         """Kinds of danger the message describes, most confident first."""
         return self.models.danger.read(norm)
@@ -214,7 +219,7 @@ class Understanding:
             tail = models.examples.score(models.vectorise(" ".join(words[-TAIL_WORDS:])), limit=8)
             for target, value in tail.items():
                 examples[target] = max(value, examples.get(target, 0.0))
-        bm25 = sorted(models.bm25.score(norm).items(), key=lambda item: -item[1])[:8]
+        bm25 = sorted(models.bm25.score(norm).items(), key=lambda item: -item[1])
         phrases = {h.target: phrase_strength(h) for h in hits}
         candidates = {**dict.fromkeys(examples), **dict.fromkeys(t for t, _ in bm25)}
         candidates.update(dict.fromkeys(phrases))

@@ -85,5 +85,6 @@ class ExampleIndex:
             minlength=self.size,
         )
         best = np.maximum.reduceat(similarity, self.first_example)
-        top = np.argsort(-best)[:limit]
+        count = min(limit, len(best))
+        top = np.argpartition(-best, count - 1)[:count]
         return {self.targets[i]: float(best[i]) for i in top if best[i] > 0}
