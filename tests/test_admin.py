@@ -14,6 +14,7 @@ from xml.etree import ElementTree
 import pytest
 from fastapi.testclient import TestClient
 
+from bot.admin.queries import TABLES
 from bot.app import create_app
 from bot.cli import main
 from bot.reports import group_questions
@@ -25,6 +26,10 @@ from tests.support.channels import post_telegram, post_twilio, telegram_message,
 TOKEN = "admin-test-token"  # the settings fixture's ADMIN_TOKEN
 READER = "whatsapp:+51944000111"
 SVG = "{http://www.w3.org/2000/svg}"
+#: A message in danger: counted by its kind, never kept or shown.
+IN_DANGER = "ya no aguanto mas, quiero quitarme la vida"
+#: A message Pana answers, but with low confidence in what it understood.
+DOUBTFUL = "necesito ayuda con un papel"
 
 
 def open_admin(settings: Settings, kb: KnowledgeBase) -> TestClient:
@@ -53,6 +58,41 @@ def people_write_in(client: TestClient) -> None:
     post_twilio(client, twilio_form("como cocino unas arepas? mi cel 987 654 321"))
     post_telegram(client, telegram_message("/start OCASIVEN", user_id=5550001))
     post_telegram(client, telegram_message("como cocino arepas", user_id=5550001))
+
+
+def web_chat(client: TestClient, person: str, *texts: str) -> None:
+    for text in texts:
+        reply = client.post("/api/chat", json={"user_id": f"browser-{person}", "text": text})
+        assert reply.status_code == 200
+
+
+def people_rate_doubt_and_ask_for_help(client: TestClient) -> None:
+    """Two people find the SIS answer helpful, one the visa answer not; two ask about
+    the dollar (out of scope); two get a doubtful answer; one writes in danger."""
+    web_chat(client, "rates-sis-1", "sis gratuito", "👍")
+    web_chat(client, "rates-sis-2", "sis gratuito", "gracias me sirvio")
+    web_chat(client, "rates-visa", "visa humanitaria", "👎")
+    post_twilio(client, twilio_form("cuanto esta el dolar hoy", sender="whatsapp:+51944000201"))
+    post_twilio(client, twilio_form("a cuanto esta el dolar?", sender="whatsapp:+51944000202"))
+    web_chat(client, "doubtful-1", DOUBTFUL)
+    web_chat(client, "doubtful-2", DOUBTFUL)
+    post_twilio(client, twilio_form(IN_DANGER, sender="whatsapp:+51944000203"))
+
+
+def total(admin: TestClient, name: str, query: str = "") -> int:
+    """The figure on the dashboard's ``name`` card."""
+    card = re.search(
+        rf'id="total-{name}"><span class="figure">(\d+)<',
+        admin.get(f"/admin?{query}").text,
+    )
+    assert card, f"no {name} card"
+    return int(card.group(1))
+
+
+def section(page: str, table: str) -> str:
+    """The HTML of one table's section of the dashboard."""
+    start = page.index(f'<section class="table" id="{table}">')
+    return page[start : page.index("</section>", start)]
 
 
 # -- getting in ---------------------------------------------------------------
@@ -157,17 +197,16 @@ def test_dashboard_shows_a_chart_topics_and_referrals_after_a_conversation(
 
 def test_dashboard_shows_no_person(admin: TestClient) -> None:
     people_write_in(admin)
+    people_rate_doubt_and_ask_for_help(admin)
     runtime = admin.app.state.runtime  # type: ignore[attr-defined]
     pseudonym = runtime.helpline.pseudonym("whatsapp", READER.removeprefix("whatsapp:"))
-    pages = [admin.get("/admin").text]
-    pages += [
-        admin.get(f"/admin/export/{n}.csv").text
-        for n in ("activity", "topics", "referrals", "unanswered")
-    ]
+    pages = [admin.get("/admin").text, admin.get("/admin?lang=en").text]
+    pages += [admin.get(f"/admin/export/{n}.csv").text for n in TABLES]
     for text in pages:
         assert pseudonym[:12] not in text
         assert "944000111" not in text and "987 654 321" not in text
-    assert "[número]" in pages[-1]  # the question is there, scrubbed
+        assert "944000203" not in text and "browser-" not in text
+    assert "[número]" in admin.get("/admin/export/unanswered.csv").text  # there, scrubbed
 
 
 def test_unanswered_questions_are_grouped_with_counts(admin: TestClient) -> None:
@@ -266,6 +305,123 @@ def test_stale_knowledge_is_a_to_do_list_by_source_document_and_area_with_each_f
     assert f"{len(stale)} entradas" in section
 
 
+# -- what the understanding adds ---------------------------------------------------
+
+
+def test_cards_next_to_not_understood_count_doubt_out_of_scope_ratings_and_danger(
+    admin: TestClient,
+) -> None:
+    people_rate_doubt_and_ask_for_help(admin)
+    card = re.compile(r'id="total-([a-z_]+)"><span class="figure">(\d+)</span><span>([^<]+)<')
+    spanish = {key: (int(n), name) for key, n, name in card.findall(admin.get("/admin").text)}
+    english = {k: name for k, _, name in card.findall(admin.get("/admin?lang=en").text)}
+    understanding = ["unanswered", "low_confidence", "out_of_scope", "feedback_up"]
+    understanding += ["feedback_down", "danger"]
+    keys = list(spanish)
+    assert keys[keys.index("unanswered") : keys.index("unanswered") + 6] == understanding
+    assert {key: spanish[key] for key in understanding[2:]} == {
+        "out_of_scope": (2, "Fuera de tema"),
+        "feedback_up": (2, "Valoradas útiles"),
+        "feedback_down": (1, "Valoradas no útiles"),
+        "danger": (1, "Situaciones de peligro"),
+    }
+    assert spanish["low_confidence"][1] == "Respondidas con duda"
+    assert [english[key] for key in understanding] == [
+        "Not understood",
+        "Answered with doubt",
+        "Out of scope",
+        "Rated helpful",
+        "Rated not helpful",
+        "Danger situations",
+    ]
+
+
+def test_answers_rated_helpful_or_not_are_shown_per_topic_by_its_name(
+    admin: TestClient, kb: KnowledgeBase
+) -> None:
+    people_rate_doubt_and_ask_for_help(admin)  # SIS: 👍 and "gracias me sirvio"; visa: 👎
+    sis, visa = kb.topics["sis-gratuito"].title, kb.topics["visa-humanitaria"].title
+    assert rows(admin, "feedback") == [
+        ["Tema", "Útil", "No útil"],
+        [sis.es, "2", "0"],
+        [visa.es, "0", "1"],
+    ]
+    assert rows(admin, "feedback", "lang=en") == [
+        ["Topic", "Helpful", "Not helpful"],
+        [sis.en, "2", "0"],
+        [visa.en, "0", "1"],
+    ]
+    rated = section(admin.get("/admin").text, "feedback")
+    assert "Respuestas valoradas por tema" in rated
+    assert f'{escape(sis.es)}</td><td class="num">2</td><td class="num">0</td>' in rated
+    assert not re.search(r"\b(topic|menu|list|city):", rated)
+    english = section(admin.get("/admin?lang=en").text, "feedback")
+    assert "Answers rated, by topic" in english and escape(visa.en) in english
+
+
+def test_low_confidence_answers_are_counted_per_topic_and_their_questions_grouped(
+    admin: TestClient, kb: KnowledgeBase
+) -> None:
+    people_rate_doubt_and_ask_for_help(admin)  # DOUBTFUL, twice
+    questions = rows(admin, "low_confidence_questions")
+    assert questions[0] == ["Veces", "Pregunta", "Parecidas", "Se respondió con"]
+    times, question, similar, answered_with = questions[1]
+    assert (times, question, similar) == ("2", DOUBTFUL, "")
+    assert answered_with in {topic.title.es for topic in kb.topics.values()}  # a name, not an id
+    per_topic = rows(admin, "low_confidence")
+    assert per_topic[0] == ["Tema", "Veces"] and [answered_with, "2"] in per_topic
+    assert total(admin, "low_confidence") == sum(int(n) for _, n in per_topic[1:])
+    english = rows(admin, "low_confidence_questions", "lang=en")
+    assert english[0] == ["Times", "Question", "Similar", "Answered with"]
+    assert english[1][3] in {topic.title.en for topic in kb.topics.values()}
+    assert rows(admin, "low_confidence", "lang=en")[0] == ["Topic", "Times"]
+    page = admin.get("/admin").text
+    assert "Respuestas dadas con poca seguridad, por tema" in section(page, "low_confidence")
+    assert escape(DOUBTFUL) in section(page, "low_confidence_questions")
+    assert DOUBTFUL not in section(page, "unanswered")
+
+
+def test_out_of_scope_questions_are_counted_and_grouped_apart_from_the_not_understood(
+    admin: TestClient,
+) -> None:
+    people_rate_doubt_and_ask_for_help(admin)  # the dollar, asked twice in other words
+    assert total(admin, "out_of_scope") == 2
+    table = rows(admin, "out_of_scope")
+    assert table[0] == ["Veces", "Pregunta", "Parecidas"] and len(table) == 2
+    assert table[1][0] == "2" and "dolar" in table[1][1] and "dolar" in table[1][2]
+    assert not any("dolar" in row[1] for row in rows(admin, "unanswered")[1:])
+    assert rows(admin, "out_of_scope", "lang=en")[0] == ["Times", "Question", "Similar"]
+    spanish = section(admin.get("/admin").text, "out_of_scope")
+    assert "Preguntas fuera de tema" in spanish and "cuanto esta el dolar" in spanish
+    assert "Out-of-scope questions" in section(admin.get("/admin?lang=en").text, "out_of_scope")
+
+
+def test_danger_is_counted_by_kind_with_its_name_and_the_message_is_nowhere(
+    admin: TestClient, kb: KnowledgeBase
+) -> None:
+    people_rate_doubt_and_ask_for_help(admin)  # one message in danger: IN_DANGER
+    suicide = kb.safety.kind("suicide")
+    assert suicide is not None
+    assert rows(admin, "danger") == [["Tipo de peligro", "Veces"], [suicide.title.es, "1"]]
+    assert rows(admin, "danger", "lang=en") == [
+        ["Kind of danger", "Times"],
+        [suicide.title.en, "1"],
+    ]
+    assert total(admin, "danger") == 1
+    spanish, english = admin.get("/admin").text, admin.get("/admin?lang=en").text
+    assert escape(suicide.title.es) in section(spanish, "danger")
+    assert escape(suicide.title.en) in section(english, "danger")
+    assert "suicide" not in section(spanish, "danger")  # the kind's id is not its name
+    exports = [
+        admin.get(f"/admin/export/{table}.csv?lang={lang}").text
+        for table in TABLES
+        for lang in ("es", "en")
+    ]
+    for text in (spanish, english, *exports):
+        for words in (IN_DANGER, "quitarme la vida", "no aguanto"):
+            assert words not in text
+
+
 # -- Spanish first ----------------------------------------------------------------
 
 
@@ -289,8 +445,10 @@ def test_topics_are_named_in_the_chosen_language_never_by_their_id(
     admin: TestClient, kb: KnowledgeBase
 ) -> None:
     consulates = 1 + [o.target for o in kb.menus["entry"].options].index("list:consulates")
-    for text in ("hola", "1", str(consulates), "menu", "4", "sis gratuito", "ongs en trujillo"):
+    for text in ("hola", "1", str(consulates), "menu", "4", "sis gratuito"):
         post_twilio(admin, twilio_form(text, sender=READER))
+    # Someone else: after the SIS answer it would mean health organisations in Trujillo.
+    post_twilio(admin, twilio_form("ongs en trujillo", sender="whatsapp:+51944000112"))
     spanish = [row[0] for row in rows(admin, "topics")[1:]]
     english = [row[0] for row in rows(admin, "topics", "lang=en")[1:]]
     assert "Consulados de Venezuela (lista)" in spanish
@@ -305,25 +463,20 @@ def test_topics_are_named_in_the_chosen_language_never_by_their_id(
 
 
 def test_the_web_chat_greeting_is_not_counted_on_the_dashboard(admin: TestClient) -> None:
-    def total(name: str) -> str:
-        page = admin.get("/admin").text
-        card = re.search(rf'id="total-{name}"><span class="figure">(\d+)<', page)
-        assert card
-        return card.group(1)
-
     for _ in range(3):  # three page loads of the web chat
         admin.post("/api/chat/greeting", json={"user_id": "browser-greeted-1"})
-    assert (total("conversations"), total("messages")) == ("0", "0")
+    assert (total(admin, "conversations"), total(admin, "messages")) == (0, 0)
     admin.post("/api/chat", json={"user_id": "browser-greeted-1", "text": "4"})
-    assert (total("conversations"), total("messages")) == ("1", "1")
+    assert (total(admin, "conversations"), total(admin, "messages")) == (1, 1)
 
 
 # -- CSV ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("table", ["activity", "topics", "referrals", "unanswered", "stale"])
+@pytest.mark.parametrize("table", TABLES)
 def test_every_table_downloads_as_csv(admin: TestClient, table: str) -> None:
     people_write_in(admin)
+    people_rate_doubt_and_ask_for_help(admin)
     response = admin.get(f"/admin/export/{table}.csv?days=30")
     assert response.headers["content-type"].startswith("text/csv")
     assert response.headers["content-disposition"].startswith(
@@ -339,10 +492,20 @@ def test_csv_needs_a_session_and_a_known_table(client: TestClient, admin: TestCl
     assert client.get("/admin/export/referrals.csv").status_code == 401
 
 
-def test_a_question_that_looks_like_a_formula_stays_text_in_the_csv(admin: TestClient) -> None:
-    post_twilio(admin, twilio_form("=SUMA(A1:A9) arepas"))
-    cells = [row[1] for row in rows(admin, "unanswered")[1:]]
-    assert cells and all(cell.startswith("'=") for cell in cells)
+@pytest.mark.parametrize(
+    ("text", "table"),
+    [
+        ("=SUMA(A1:A9) arepas", "unanswered"),
+        ("=cuanto esta el dolar hoy", "out_of_scope"),
+        (f"+{DOUBTFUL}", "low_confidence_questions"),
+    ],
+)
+def test_a_question_that_looks_like_a_formula_stays_text_in_the_csv(
+    admin: TestClient, text: str, table: str
+) -> None:
+    post_twilio(admin, twilio_form(text))
+    cells = [row[1] for row in rows(admin, table)[1:]]
+    assert cells and all(cell.startswith(("'=", "'+")) for cell in cells)
 
 
 # -- the report shared with `pana unanswered` ----------------------------------------

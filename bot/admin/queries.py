@@ -2,30 +2,59 @@
 
 Only aggregates leave this module: counters from ``daily_counts``, grouped
 (already scrubbed, user-less) questions, and knowledge entries. Nothing here
-reads a pseudonym. Days are UTC days, as ``daily_counts`` stores them.
+reads a pseudonym. Days are UTC days, as ``daily_counts`` stores them. The
+tables about understanding (ratings, doubtful answers, danger, grouped
+questions) are built in :mod:`bot.admin.understanding`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.admin.names import label
 from bot.admin.stale import StaleDocument, stale_knowledge, stale_table
 from bot.admin.tables import Table
+from bot.admin.understanding import (
+    QUESTION_TABLES,
+    danger_table,
+    feedback_table,
+    low_confidence_table,
+    questions_table,
+)
 from bot.admin.words import words
 from bot.helpline import Helpline
 from bot.models import Conversation, DailyCount
-from bot.reports import group_questions, question_rows
-from flows.render import Renderer
 from knowledge import KnowledgeBase
 
 #: The metrics summed in the headline numbers, in the order they are shown.
-HEADLINE = ("conversations", "messages", "answered", "unanswered", "referral")
-#: The dashboard's tables, by the name their CSV export has.
-TABLES = ("activity", "topics", "referrals", "unanswered", "stale")
+HEADLINE = (
+    "conversations",
+    "messages",
+    "answered",
+    "unanswered",
+    "low_confidence",
+    "out_of_scope",
+    "feedback_up",
+    "feedback_down",
+    "danger",
+    "referral",
+)
+#: The dashboard's tables, in the order they are shown, by the name their CSV export has.
+TABLES = (
+    "activity",
+    "topics",
+    "feedback",
+    "low_confidence",
+    "referrals",
+    *QUESTION_TABLES,
+    "danger",
+    "stale",
+)
 #: The longest period one page covers (a year, plus a leap day).
 MAX_DAYS = 366
 
@@ -65,34 +94,6 @@ class Dashboard:
     last_handled: datetime | None = None
     #: Knowledge past its review age, as a to-do list (the ``stale`` table has the same rows).
     stale: list[StaleDocument] = field(default_factory=list)
-
-
-def label(kb: KnowledgeBase, target: str, lang: str = "es") -> str:
-    """A readable name for an answered target in ``lang``: ``topic:sis-gratuito`` -> "SIS Gratuito".
-
-    Never the bare target: one the knowledge no longer has is said to be gone.
-    """
-    w = words(lang)
-    kind, _, ident = target.partition(":")
-    names = Renderer(kb)
-    if (kind == "topic" and ident in kb.topics) or (kind == "consulate" and ident in kb.consulates):
-        return names.title_of(target, lang)
-    if kind == "org" and ident in kb.organisations:
-        org = kb.organisations[ident]
-        return org.short_name or org.name
-    if kind == "menu" and ident in kb.menus:
-        return w["menu"].format(name=names.title_of(target, lang))
-    if kind == "service" and ident in kb.services:
-        return w["organisations_for"].format(service=kb.services[ident].label.get(lang))
-    if target == "list:consulates":
-        return w["consulates"]
-    if target == "list:ngos":
-        return w["organisations_ask_city"]
-    if kind == "list" and ident.startswith("ngos:") and ident[5:] in kb.cities:
-        return w["organisations_in"].format(city=kb.cities[ident[5:]].name)
-    if kind == "city" and ident in kb.cities:
-        return w["organisations_in"].format(city=kb.cities[ident].name)
-    return w["no_longer_known"].format(target=target)
 
 
 def _counts(
@@ -145,13 +146,14 @@ def build_dashboard(
     period: Period,
     stale_after_days: int,
     today: date | None = None,
-    group_unanswered: bool = True,
+    questions: Collection[str] = tuple(QUESTION_TABLES),
     lang: str = "es",
 ) -> Dashboard:
     """Read every figure, chart series and table for ``period``, named in ``lang``.
 
-    ``group_unanswered=False`` leaves the unanswered table empty: grouping is the
-    one slow step, and a CSV export of another table does not need it.
+    ``questions`` names the grouped-question tables to fill (see
+    :data:`~bot.admin.understanding.QUESTION_TABLES`); the others stay empty:
+    grouping is the one slow step, and a CSV export of another table does not need it.
     """
     today = today or datetime.now(UTC).date()
     rows = _counts(session, period, *HEADLINE)
@@ -176,9 +178,6 @@ def build_dashboard(
     newest_first = sorted(activity.items(), key=_newest_first)
     activity_rows = [(day.isoformat(), ch, c, m) for (day, ch), (c, m) in newest_first]
     since, until = period.bounds
-    questions = question_rows(session, since, until, "unanswered") if group_unanswered else []
-    texts = [text for text, _ in questions]
-    groups = [(n, rep, "; ".join(members[1:])) for rep, n, members in group_questions(texts)]
     stale = stale_knowledge(kb, stale_after_days, today, lang)
     tables = [
         Table(
@@ -188,18 +187,19 @@ def build_dashboard(
             activity_rows,
         ),
         Table("topics", w["topics"], (w["topic"], w["times"]), topics),
+        feedback_table(kb, _keyed(rows, "feedback_up"), _keyed(rows, "feedback_down"), lang),
+        low_confidence_table(kb, _keyed(rows, "low_confidence"), lang),
         Table(
             "referrals",
             w["referrals"],
             (w["code"], w["organisation"], w["new_conversations"]),
             referrals,
         ),
-        Table(
-            "unanswered",
-            w["unanswered_questions"],
-            (w["times"], w["question"], w["similar"]),
-            groups,
+        *(
+            questions_table(session, kb, name, since, until, lang, grouped=name in questions)
+            for name in QUESTION_TABLES
         ),
+        danger_table(kb, _keyed(rows, "danger"), lang),
         stale_table(stale, stale_after_days, lang),
     ]
     return Dashboard(

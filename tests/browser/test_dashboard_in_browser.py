@@ -19,19 +19,25 @@ from tests.support.channels import post_telegram, post_twilio, telegram_message,
 from tests.support.screenshots import keep_screenshot
 
 TOKEN = "admin-test-token"  # the settings fixture's ADMIN_TOKEN
+IN_DANGER = "ya no aguanto mas, quiero quitarme la vida"
 
 
 def _people_write_in(base_url: str) -> None:
-    """Two people arrive from a flyer's QR codes, one asks about SIS, a third says hola."""
-    reader, passer_by = "whatsapp:+51911000001", "+51911000002"
+    """Two people arrive from a flyer's QR codes, one asks about SIS and finds it helpful,
+    a third says hola, a fourth asks the dollar's price, a fifth writes in danger."""
+    reader = "whatsapp:+51911000001"
+    messages = [
+        ("HOLA OCASIVEN", reader),
+        ("sis gratuito", reader),
+        ("👍", reader),
+        ("hola", "+51911000002"),
+        ("cuanto esta el dolar hoy", "+51911000003"),
+        (IN_DANGER, "whatsapp:+51911000004"),
+    ]
     with httpx.Client(base_url=base_url) as http:
-        statuses = [
-            post_twilio(http, twilio_form("HOLA OCASIVEN", sender=reader)).status_code,
-            post_twilio(http, twilio_form("sis gratuito", sender=reader)).status_code,
-            post_telegram(http, telegram_message("/start OCASIVEN", user_id=5550001)).status_code,
-            post_twilio(http, twilio_form("hola", sender=passer_by)).status_code,
-        ]
-    assert statuses == [200, 200, 200, 200]
+        responses = [post_twilio(http, twilio_form(text, sender=who)) for text, who in messages]
+        responses.append(post_telegram(http, telegram_message("/start OCASIVEN", user_id=5550001)))
+    assert [response.status_code for response in responses] == [200] * len(responses)
 
 
 def _a_fortnight_before(settings: Settings, kb: KnowledgeBase) -> None:
@@ -57,7 +63,7 @@ def _log_in(page: Any, base_url: str) -> None:
     page.wait_for_url(f"{base_url}/admin")
 
 
-def test_operator_logs_in_sees_the_chart_and_the_flyer_referrals(
+def test_operator_logs_in_sees_the_chart_referrals_ratings_and_danger_by_kind(
     browser: Any, live_server: str, settings: Settings, kb: KnowledgeBase, tmp_path: Path
 ) -> None:
     _a_fortnight_before(settings, kb)
@@ -78,6 +84,15 @@ def test_operator_logs_in_sees_the_chart_and_the_flyer_referrals(
     assert "+51911000001" not in page.content()
     assert page.locator("html").get_attribute("lang") == "es"
     assert page.locator("h2", has_text="Referidos por organización").is_visible()
+    rated = page.locator("#feedback tbody tr")
+    assert rated.first.inner_text().split("\t") == [kb.topics["sis-gratuito"].title.es, "1", "0"]
+    suicide = kb.safety.kind("suicide")
+    assert suicide is not None
+    danger = page.locator("#danger tbody tr")
+    assert danger.count() == 1
+    assert danger.first.inner_text().split("\t") == [suicide.title.es, "1"]
+    assert "quitarme la vida" not in page.content()
+    assert "cuanto esta el dolar hoy" in page.locator("#out_of_scope").inner_text()
 
     page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
     keep_screenshot(tmp_path / "dashboard.png", "dashboard.png")
@@ -94,6 +109,8 @@ def test_operator_switches_the_dashboard_to_english_and_back(
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.locator("figcaption").first.inner_text() == "Conversations per day"
     assert "Free SIS" in page.locator("#topics").inner_text()  # topic names follow the language
+    assert "Free SIS" in page.locator("#feedback").inner_text()
+    assert "Suicidal thoughts or self-harm" in page.locator("#danger").inner_text()
     page.click("a[href*='days=90']")  # a quick period keeps English
     assert page.locator("figcaption").first.inner_text() == "Conversations per day"
     page.click("#language")
