@@ -247,9 +247,12 @@ def test_suicidal_message_reaches_line_113_option_5(
     assert "106" in reply
 
 
-def test_emergency_block_before_a_danger_answer_includes_line_113(engine: Engine) -> None:
-    first, *_ = replies(engine, "un tipo me manda mensajes q me va a matar")
-    assert "113" in first.text and "salud mental" in first.text
+def test_danger_answers_give_the_numbers_that_fit_not_all_of_them(engine: Engine) -> None:
+    # A threat gets the police first; Línea 113 is for suicidal thoughts, not every danger.
+    threat, *_ = replies(engine, "un tipo me manda mensajes q me va a matar")
+    assert "105" in threat.text and "113" not in threat.text
+    despair, *_ = replies(engine, "ya no quiero vivir, nada tiene sentido")
+    assert "113, opción 5" in despair.text and "salud mental" in despair.text
 
 
 # -- 10. smaller points ----------------------------------------------------------------------
