@@ -27,9 +27,9 @@ from knowledge.schema import Organisation
 from knowledge.vocabulary import DangerKind
 
 #: A danger this confident is answered as danger, before anything else.
-DANGER_ANSWER = 0.5
+DANGER_ANSWER = 0.45
 #: Between this and DANGER_ANSWER, the person is asked gently whether they are in danger.
-DANGER_CHECK = 0.3
+DANGER_CHECK = 0.28
 #: Areas whose topics may follow the numbers when the message asks for them clearly.
 PROTECTIVE_AREAS = frozenset({"protection", "asylum"})
 #: A second kind is answered too when it is at least this confident (threats and violence).

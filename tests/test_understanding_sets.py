@@ -23,9 +23,9 @@ TESTS = Path(__file__).parent
 #: (set, least share right, most share confidently wrong)
 BARS = [
     ("conversations", 0.95, 0.03),
-    ("conversations_dev", 0.76, 0.15),
-    ("conversations_holdout", 0.75, 0.11),
-    ("conversations_unseen", 0.69, 0.16),
+    ("conversations_dev", 0.79, 0.12),
+    ("conversations_holdout", 0.74, 0.08),
+    ("conversations_unseen", 0.69, 0.15),
 ]
 
 
@@ -41,6 +41,12 @@ def test_conversation_set_holds_its_bar(
 
 def test_frozen_safety_set_recall_and_false_alarms(engine: Engine) -> None:
     summary = summarise_safety(evaluate_safety(engine, TESTS / "safety_unseen"))
-    assert summary.recall >= 0.93, f"recall {summary.recall:.1%}"
-    assert summary.false_alarms <= 0.07, f"false alarms {summary.false_alarms:.1%}"
+    assert summary.recall >= 0.95, f"recall {summary.recall:.1%}"
+    assert summary.false_alarms <= 0.06, f"false alarms {summary.false_alarms:.1%}"
     assert summary.wrong_number <= 0.03, f"wrong number {summary.wrong_number:.1%}"
+
+
+def test_development_safety_set_recall_and_false_alarms(engine: Engine) -> None:
+    summary = summarise_safety(evaluate_safety(engine, TESTS / "safety_dev"))
+    assert summary.recall >= 0.92, f"recall {summary.recall:.1%}"
+    assert summary.false_alarms <= 0.05, f"false alarms {summary.false_alarms:.1%}"
