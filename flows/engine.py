@@ -475,7 +475,11 @@ class Engine:
         if not state.last:
             return None
         aspect = self.aspects.asked(norm)
-        if aspect is None or self._names_another_entry(state, norm):
+        if aspect is None:
+            return None
+        # In safety mode "¿me van a deportar si denuncio?" is about the danger's help.
+        safety_status = bool(state.danger) and aspect == "status"
+        if not safety_status and self._names_another_entry(state, norm):
             return None
         kind, _, ident = state.last.partition(":")
         if aspect == "contact":
@@ -503,7 +507,7 @@ class Engine:
             reply = Reply("\n".join([header, self.kb.message("no_aspect", lang), *links]))
         else:
             reply = Reply("\n".join([header, self.kb.message("no_aspect_no_link", lang)]))
-        return Turn(state, [reply], [Event("answered", f"{state.last}#{aspect}")])
+        return Turn(state, [reply], [Event("answered", state.last, aspect)])
 
     def _names_another_entry(self, state: State, norm: str) -> bool:
         """ "¿y el SIS cuánto cuesta?" names a new topic: not a follow-up."""
@@ -526,7 +530,8 @@ class Engine:
         orgs = [self.kb.organisations[i] for i in listed if i in self.kb.organisations]
         if orgs:
             lines = [self.render.org_line(o) for o in orgs]
-            return Turn(state, [Reply("\n".join(lines))], [Event("answered", "list:contacts")])
+            listed = f"list:ngos:{state.city}" if state.city else "list:ngos"
+            return Turn(state, [Reply("\n".join(lines))], [Event("answered", listed, "contact")])
         consulates = self.kb.consulates_in(state.city or "")
         if consulates and self._area(state.last or "") == "entry":
             # "¿tienen teléfono ahí?" after the visa for someone in Leticia.
