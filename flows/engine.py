@@ -128,8 +128,9 @@ class Engine:
             if turn is not None:
                 return turn
         dangers = self.understanding.dangers(norm)
-        if len(norm.split()) <= SHORT_MESSAGE and not self.understanding.danger_pattern(norm):
-            # "no", "eso no", "ok": too little to read danger in, unless a certain phrase.
+        if self._needs_certainty(state, norm) and not self.understanding.danger_pattern(norm):
+            # "no", "eso no", or "¿y para mi hija de 3 años?" after an answer: too little,
+            # or too plainly a follow-up, to read danger in without a certain phrase.
             dangers = [d for d in dangers if d.confidence >= SHORT_DANGER]
         if dangers and dangers[0].confidence >= DANGER_ANSWER:
             return self.safety.answer(state, dangers, incoming.today, self._protective(state, norm))
@@ -298,12 +299,15 @@ class Engine:
         possible_danger = bool(dangers) and dangers[0].confidence >= DANGER_CHECK
         if decision.kind == "intent":
             return self._intent(state, decision.targets[0], text)
+        if possible_danger and dangers and decision.kind != "answer":
+            kind = self.kb.safety.kind(dangers[0].kind)
+            if kind is not None and not kind.numbers:
+                # No emergency number to check with (hunger, homelessness): the help itself.
+                return self.safety.answer(state, dangers, today)
         if state.danger and not self._changes_subject(decision, norm):
             # Safety mode: a follow-up ("¿y si no tengo papeles?") stays with the danger's
             # help, not a random topic; naming another subject clearly ends it.
             return self._safety_follow_up(state, norm, today)
-        if decision.kind != "answer" and possible_danger:
-            return self.safety.answer(state, dangers or [], today)
         if decision.kind == "answer" and decision.targets[0].startswith("city:"):
             service = self._service_context(state)
             city = decision.targets[0][5:]
@@ -373,6 +377,13 @@ class Engine:
         if state.danger and not state.menu:
             return replace(state, menu="protection")
         return state
+
+    def _needs_certainty(self, state: State, norm: str) -> bool:
+        words = norm.split()
+        if len(words) <= SHORT_MESSAGE:
+            return True
+        follow_up = words[0] in ("y", "and") and len(words) <= SAFETY_FOLLOW_UP_WORDS
+        return follow_up and state.last is not None and not state.danger
 
     def _changes_subject(self, decision: Decision, norm: str) -> bool:
         """A confident answer outside protection to a message that names its subject

@@ -32,6 +32,8 @@ WINDOW, STEP = 14, 7
 DECAY = 1e-3
 #: How many times each danger example is seen per epoch of training.
 REPEAT = 1
+#: A window of a long message is a part read out of context: its reading counts this much.
+WINDOW_TRUST = 0.8
 #: Confidence given to a kind whose pattern the message contains.
 PATTERN_CONFIDENCE = 0.99
 
@@ -79,10 +81,11 @@ class DangerClassifier:
         for kind, phrases in self.patterns.items():
             if any(p in padded for p in phrases):
                 best[kind] = PATTERN_CONFIDENCE
-        for part in windows(norm):
+        for number, part in enumerate(windows(norm)):
+            trust = 1.0 if number == 0 else WINDOW_TRUST
             for kind, p in self.model.probabilities(self.vectorise(part)).items():
-                if kind != ORDINARY and p > best.get(kind, 0.0):
-                    best[kind] = p
+                if kind != ORDINARY and p * trust > best.get(kind, 0.0):
+                    best[kind] = p * trust
         found = [Danger(k, round(p, 3)) for k, p in best.items() if p >= floor]
         return sorted(found, key=lambda d: -d.confidence)
 
