@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.admin.tables import Table
 from bot.helpline import Helpline
@@ -153,7 +153,7 @@ def _last_handled(session: Session, helpline: Helpline) -> datetime | None:
 
 
 def build_dashboard(
-    session: Session,
+    sessions: sessionmaker[Session],
     kb: KnowledgeBase,
     helpline: Helpline,
     period: Period,
@@ -163,11 +163,16 @@ def build_dashboard(
 ) -> Dashboard:
     """Read every figure, chart series and table for ``period``.
 
-    ``group_unanswered=False`` leaves the unanswered table empty: grouping is the
-    one slow step, and a CSV export of another table does not need it.
+    ``sessions`` should be read-only (:func:`bot.database.make_reader`). The
+    session is closed before the questions are grouped, the one slow step;
+    ``group_unanswered=False`` skips it (a CSV export of another table).
     """
     today = today or datetime.now(UTC).date()
-    rows = _counts(session, period, *HEADLINE)
+    since, until = period.bounds
+    with sessions() as session:
+        rows = _counts(session, period, *HEADLINE)
+        questions = question_rows(session, since, until, "unanswered") if group_unanswered else []
+        last_handled = _last_handled(session, helpline)
     index = {day: n for n, day in enumerate(period.days)}
     totals = dict.fromkeys(HEADLINE, 0)
     daily: dict[str, dict[str, list[int]]] = {"conversations": {}, "messages": {}}
@@ -187,8 +192,6 @@ def build_dashboard(
         referrals.append((org.code if org else org_id.upper(), org.name if org else org_id, n))
     newest_first = sorted(activity.items(), key=_newest_first)
     activity_rows = [(day.isoformat(), ch, c, m) for (day, ch), (c, m) in newest_first]
-    since, until = period.bounds
-    questions = question_rows(session, since, until, "unanswered") if group_unanswered else []
     texts = [text for text, _ in questions]
     groups = [(n, rep, "; ".join(members[1:])) for rep, n, members in group_questions(texts)]
     tables = [
@@ -215,5 +218,5 @@ def build_dashboard(
         totals=totals,
         daily=daily,
         tables={table.name: table for table in tables},
-        last_handled=_last_handled(session, helpline),
+        last_handled=last_handled,
     )

@@ -79,15 +79,14 @@ def parse_period(days: str, start: str, end: str, today: date | None = None) -> 
 
 
 def _load(runtime: Runtime, period: Period, group_unanswered: bool = True) -> Dashboard:
-    with runtime.sessions() as session:
-        return build_dashboard(
-            session,
-            runtime.kb,
-            runtime.helpline,
-            period,
-            runtime.settings.stale_after_days,
-            group_unanswered=group_unanswered,
-        )
+    return build_dashboard(
+        runtime.read_sessions,
+        runtime.kb,
+        runtime.helpline,
+        period,
+        runtime.settings.stale_after_days,
+        group_unanswered=group_unanswered,
+    )
 
 
 def _ago(moment: datetime | None) -> str:
