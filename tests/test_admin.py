@@ -116,11 +116,46 @@ def test_log_out_ends_the_session(admin: TestClient) -> None:
     assert admin.get("/admin", follow_redirects=False).status_code == 303
 
 
+def test_a_cookie_kept_from_before_logout_no_longer_opens_the_dashboard(
+    settings: Settings, kb: KnowledgeBase
+) -> None:
+    with open_admin(settings, kb) as browser:
+        browser.post("/admin/login", data={"token": TOKEN})
+        kept = dict(browser.cookies)  # someone copied the cookie before the operator left
+        assert browser.post("/admin/logout", follow_redirects=False).status_code == 303
+    with open_admin(settings, kb) as thief:
+        thief.cookies.update(kept)
+        page = thief.get("/admin", follow_redirects=False)
+        assert page.status_code == 303 and page.headers["location"] == "/admin/login"
+        assert thief.get("/admin/export/referrals.csv").status_code == 401
+
+
 def test_guessing_the_token_is_slowed_down(client: TestClient) -> None:
     statuses = [
         client.post("/admin/login", data={"token": f"guess{n}"}).status_code for n in range(12)
     ]
     assert statuses[:10] == [401] * 10 and statuses[-1] == 429
+
+
+def test_guessing_from_a_new_address_each_time_is_slowed_down_too(
+    settings: Settings, kb: KnowledgeBase
+) -> None:
+    # Behind a trusted proxy every guess may come from another address: the global limit holds.
+    behind_proxy = settings.model_copy(update={"forwarded_allow_ips": "testclient"})
+    with TestClient(create_app(behind_proxy, kb), base_url="https://testserver") as app:
+        statuses = [
+            app.post(
+                "/admin/login",
+                data={"token": f"guess{n}"},
+                headers={"X-Forwarded-For": f"203.0.113.{n}"},
+            ).status_code
+            for n in range(31)
+        ]
+        assert statuses[:30] == [401] * 30 and statuses[30] == 429
+        late = app.post(
+            "/admin/login", data={"token": TOKEN}, headers={"X-Forwarded-For": "198.51.100.7"}
+        )
+        assert late.status_code == 429  # for this minute, nobody is let in
 
 
 def test_pages_forbid_framing_caching_and_outside_resources(admin: TestClient) -> None:

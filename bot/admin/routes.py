@@ -114,7 +114,7 @@ async def stylesheet(runtime: RuntimeDep) -> Response:
 @router.get("/login")
 async def login_page(request: Request, runtime: RuntimeDep) -> Response:
     auth.enabled(runtime)
-    if auth.logged_in(request, runtime):
+    if await run_in_threadpool(auth.logged_in, request, runtime):
         return _secured(RedirectResponse("/admin", status_code=303))
     return _secured(templates.TemplateResponse(request, "admin/login.html", {"error": ""}))
 
@@ -128,7 +128,7 @@ async def login(
         error, status = "Too many attempts. Wait a minute and try again.", 429
     elif auth.token_matches(runtime, token):
         response = RedirectResponse("/admin", status_code=303)
-        auth.start_session(response, runtime)
+        await run_in_threadpool(auth.start_session, response, runtime)
         return _secured(response)
     else:
         error, status = "That token is not right.", 401
@@ -139,10 +139,10 @@ async def login(
 
 
 @router.post("/logout")
-async def logout(runtime: RuntimeDep) -> Response:
+async def logout(request: Request, runtime: RuntimeDep) -> Response:
     auth.enabled(runtime)
     response = RedirectResponse("/admin/login", status_code=303)
-    auth.end_session(response)
+    await run_in_threadpool(auth.end_session, request, response, runtime)
     return _secured(response)
 
 
@@ -152,7 +152,7 @@ async def dashboard(
     request: Request, runtime: RuntimeDep, days: str = "", start: str = "", end: str = ""
 ) -> Response:
     auth.enabled(runtime)
-    if not auth.logged_in(request, runtime):
+    if not await run_in_threadpool(auth.logged_in, request, runtime):
         return _secured(RedirectResponse("/admin/login", status_code=303))
     # The default period is the 30-day button, unless dates were chosen.
     chosen = days or ("" if start or end else str(DEFAULT_DAYS))
@@ -194,7 +194,7 @@ async def export(
     end: str = "",
 ) -> Response:
     auth.enabled(runtime)
-    if not auth.logged_in(request, runtime):
+    if not await run_in_threadpool(auth.logged_in, request, runtime):
         raise HTTPException(401, "log in at /admin/login first")
     if name not in TABLES:
         raise HTTPException(404, f"no such table; the tables are {', '.join(TABLES)}")
