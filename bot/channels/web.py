@@ -1,11 +1,19 @@
 """The web chat: a page at ``/`` and a JSON endpoint at ``/api/chat``.
 
 The page keeps a random id in the browser's localStorage; the server only
-ever sees that id (pseudonymised like any other) and the message.
+ever sees that id (pseudonymised like any other) and the message. Each
+message carries a random id too, so a double submit is answered once; it is
+stored only hashed together with the sender's pseudonym, so one browser's
+ids can never silence another's.
+
+The page is served with a strict Content-Security-Policy: scripts only from
+this server or inline with the response's nonce, no framing.
 """
 
 from __future__ import annotations
 
+import re
+import secrets
 from datetime import date
 from pathlib import Path
 
@@ -14,11 +22,29 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from bot.channels.coordinates import checked_location
+from bot.privacy import scoped_delivery_id
 from bot.runtime import RuntimeDep
-from flows.turn import MAX_TEXT_LENGTH, Incoming, Location
+from flows.turn import MAX_TEXT_LENGTH, Incoming
 
 router = APIRouter()
 PAGE = Path(__file__).resolve().parent.parent / "static" / "chat.html"
+_SCRIPT_TAG = re.compile(r"<script(?=[\s>])")
+
+
+def page_headers(nonce: str) -> dict[str, str]:
+    """The chat page's security headers; ``nonce`` admits its own inline script."""
+    policy = (
+        f"default-src 'none'; script-src 'self' 'nonce-{nonce}'; "
+        "style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    )
+    return {
+        "Content-Security-Policy": policy,
+        "X-Frame-Options": "DENY",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+    }
 
 
 class ChatRequest(BaseModel):
@@ -28,8 +54,8 @@ class ChatRequest(BaseModel):
     text: str = Field(default="", max_length=MAX_TEXT_LENGTH * 4)
     #: A per-message id from the page, so a double-submit is answered once.
     message_id: str | None = Field(default=None, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
-    latitude: float | None = Field(default=None, ge=-90, le=90)
-    longitude: float | None = Field(default=None, ge=-180, le=180)
+    latitude: float | None = Field(default=None, ge=-90, le=90, allow_inf_nan=False)
+    longitude: float | None = Field(default=None, ge=-180, le=180, allow_inf_nan=False)
     lang: str | None = Field(default=None, max_length=16)
 
 
@@ -49,7 +75,9 @@ class ChatResponse(BaseModel):
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 async def chat_page() -> HTMLResponse:
-    return HTMLResponse(PAGE.read_text(encoding="utf-8"))
+    nonce = secrets.token_urlsafe(16)
+    page = _SCRIPT_TAG.sub(f'<script nonce="{nonce}"', PAGE.read_text(encoding="utf-8"))
+    return HTMLResponse(page, headers=page_headers(nonce))
 
 
 @router.post("/api/chat", response_model=ChatResponse, tags=["web chat"])
@@ -65,12 +93,16 @@ async def chat(body: ChatRequest, request: Request, runtime: RuntimeDep) -> Chat
         raise HTTPException(429, runtime.kb.message("slow_down", "es"))
     location = None
     if body.latitude is not None and body.longitude is not None:
-        location = Location(body.latitude, body.longitude)
+        location = checked_location(body.latitude, body.longitude)
     incoming = Incoming(
         "web", body.text, location=location, language_hint=body.lang, today=date.today()
     )
+    delivery_id = None
+    if body.message_id:
+        pseudonym = runtime.helpline.pseudonym("web", body.user_id)
+        delivery_id = scoped_delivery_id(pseudonym, body.message_id)
     outcome = await run_in_threadpool(
-        runtime.helpline.receive, "web", body.user_id, incoming, body.message_id
+        runtime.helpline.receive, "web", body.user_id, incoming, delivery_id
     )
     return ChatResponse(
         replies=[
