@@ -147,8 +147,9 @@ _NAMED = re.compile(
     re.IGNORECASE,
 )
 #: Words that follow those phrases and are not names.
-_COMMON = frozenset(
-    """
+_COMMON = (
+    frozenset(
+        """
     a al ante aun aún como con de del desde donde dónde el ella ellos en entre es esta está
     estan están era es fue ha han hace la las le les lo los más mas mayor me menor mi mis muy
     nacio nació naci nacida nacido necesita necesitan no nos o para pero por porque puede
@@ -165,7 +166,9 @@ _COMMON = frozenset(
     amenaza amenazan abusa abusan insulta viola trata echo echó bota botó quito quitó dejo dejó
     hits hit beats beat threatens threatened abuses abused hurts hurt left took kicked
     """.split()
-) | STOPWORDS
+    )
+    | STOPWORDS
+)
 #: "[dirección] [dirección]" reads as one.
 _REPEATED_PLACEHOLDER = re.compile(r"(\[[^\]\s]+\])(?:[\s,]+\1)+")
 
