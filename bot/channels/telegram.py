@@ -146,7 +146,20 @@ TELEGRAM_UPDATE = {
                     "required": ["update_id"],
                     "properties": {
                         "update_id": {"type": "integer"},
-                        "message": {"type": "object"},
+                        "message": {
+                            "type": "object",
+                            "properties": {
+                                "text": {"type": "string"},
+                                "location": {
+                                    "type": "object",
+                                    "required": ["latitude", "longitude"],
+                                    "properties": {
+                                        "latitude": {"type": "number"},
+                                        "longitude": {"type": "number"},
+                                    },
+                                },
+                            },
+                        },
                         "callback_query": {"type": "object"},
                     },
                 }
