@@ -40,10 +40,21 @@ def database_outage(settings: Settings, runtime: object) -> Iterator[None]:
             runtime.database.dispose()  # type: ignore[attr-defined]
             shutil.move(hidden, folder)
         return
+    with postgres_altered(
+        settings, runtime, "WITH ALLOW_CONNECTIONS false", "WITH ALLOW_CONNECTIONS true"
+    ):
+        yield
+
+
+@contextmanager
+def postgres_altered(settings: Settings, runtime: Any, change: str, undo: str) -> Iterator[None]:
+    """``ALTER DATABASE … <change>`` on the test's PostgreSQL database, its sessions ended
+    so that new ones feel it; ``<undo>`` afterwards."""
+    url = make_url(settings.database_url)
     admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     name = url.database
     with admin.connect() as connection:
-        connection.execute(text(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false'))
+        connection.execute(text(f'ALTER DATABASE "{name}" {change}'))
         connection.execute(
             text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
             {"n": name},
@@ -51,9 +62,9 @@ def database_outage(settings: Settings, runtime: object) -> Iterator[None]:
     try:
         yield
     finally:
-        runtime.database.dispose()  # type: ignore[attr-defined]
+        runtime.database.dispose()
         with admin.connect() as connection:
-            connection.execute(text(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true'))
+            connection.execute(text(f'ALTER DATABASE "{name}" {undo}'))
         admin.dispose()
 
 
@@ -191,25 +202,13 @@ def read_only_database(settings: Settings, runtime: Any) -> Iterator[None]:
             subprocess.run(["chattr", "-i", *map(str, files)], check=True)
             runtime.database.dispose()
         return
-    url = make_url(settings.database_url)
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    name = url.database
-    with admin.connect() as connection:
-        connection.execute(text(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on'))
-        connection.execute(
-            text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = :n AND pid <> pg_backend_pid()"
-            ),
-            {"n": name},
-        )
-    try:
+    with postgres_altered(
+        settings,
+        runtime,
+        "SET default_transaction_read_only = on",
+        "RESET default_transaction_read_only",
+    ):
         yield
-    finally:
-        runtime.database.dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'ALTER DATABASE "{name}" RESET default_transaction_read_only'))
-        admin.dispose()
 
 
 def test_health_says_503_while_the_database_refuses_writes(

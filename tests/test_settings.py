@@ -17,6 +17,14 @@ from tests.support.channels import post_twilio, twilio_form
 LONG_KEY = "k" * 32
 
 
+@pytest.fixture
+def data_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty working folder with no PSEUDONYM_KEY set: where ``data/`` will be."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PSEUDONYM_KEY", raising=False)
+    return tmp_path / "data"
+
+
 def production(**values: str) -> Settings:
     return Settings(_env_file=None, pana_env="production", **values)  # type: ignore[call-arg]
 
@@ -40,13 +48,9 @@ def test_a_short_pseudonym_key_is_refused_in_development_too() -> None:
         Settings(_env_file=None, pseudonym_key="short")  # type: ignore[call-arg]
 
 
-def test_development_key_is_generated_once_private_and_long(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("PSEUDONYM_KEY", raising=False)
+def test_development_key_is_generated_once_private_and_long(data_folder: Path) -> None:
     key = Settings(_env_file=None).secret_key  # type: ignore[call-arg]
-    path = tmp_path / "data" / "pseudonym.key"
+    path = data_folder / "pseudonym.key"
     assert len(key) == 64 and path.read_bytes() == key
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
@@ -54,25 +58,17 @@ def test_development_key_is_generated_once_private_and_long(
     assert [p.name for p in path.parent.iterdir()] == ["pseudonym.key"]  # no temporary left
 
 
-def test_an_empty_key_file_is_refused_not_used_as_an_empty_key(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("PSEUDONYM_KEY", raising=False)
-    (tmp_path / "data").mkdir()
-    (tmp_path / "data" / "pseudonym.key").write_text("\n")
+def test_an_empty_key_file_is_refused_not_used_as_an_empty_key(data_folder: Path) -> None:
+    data_folder.mkdir()
+    (data_folder / "pseudonym.key").write_text("\n")
     with pytest.raises(ValueError, match="32"):
         _ = Settings(_env_file=None).secret_key  # type: ignore[call-arg]
 
 
-def test_the_key_is_never_written_through_a_planted_symlink(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("PSEUDONYM_KEY", raising=False)
-    (tmp_path / "data").mkdir()
-    elsewhere = tmp_path / "readable-by-all.txt"
-    (tmp_path / "data" / "pseudonym.key").symlink_to(elsewhere)
+def test_the_key_is_never_written_through_a_planted_symlink(data_folder: Path) -> None:
+    data_folder.mkdir()
+    elsewhere = data_folder.parent / "readable-by-all.txt"
+    (data_folder / "pseudonym.key").symlink_to(elsewhere)
     with pytest.raises(OSError):
         _ = Settings(_env_file=None).secret_key  # type: ignore[call-arg]
     assert not elsewhere.exists()
