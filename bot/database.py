@@ -155,24 +155,29 @@ def checkpoint(engine: Engine) -> None:
 
     Called after a deletion, so the deleted rows' old versions leave the
     ``-wal`` file at once instead of at some later automatic checkpoint. A
-    checkpoint that cannot finish within two seconds (a long reader) is
-    logged and left to the next one. No-op on other databases.
+    checkpoint that cannot finish within two seconds (a long reader) or
+    fails is logged and left to the next one: the deletion itself has been
+    committed already. No-op on other databases.
     """
     if engine.dialect.name != "sqlite":
         return
-    raw = engine.raw_connection()
     try:
-        sqlite = raw.driver_connection
-        assert sqlite is not None
-        sqlite.execute(f"PRAGMA busy_timeout={CHECKPOINT_BUSY_TIMEOUT_MS}")
+        raw = engine.raw_connection()
         try:
-            busy, _, _ = sqlite.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            sqlite = raw.driver_connection
+            assert sqlite is not None
+            sqlite.execute(f"PRAGMA busy_timeout={CHECKPOINT_BUSY_TIMEOUT_MS}")
+            try:
+                busy, _, _ = sqlite.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            finally:
+                sqlite.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         finally:
-            sqlite.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        if busy:
-            log.warning("checkpoint after a deletion could not finish; the next one will")
-    finally:
-        raw.close()
+            raw.close()
+    except Exception:
+        log.exception("checkpoint after a deletion failed; the next one will fold the log")
+        return
+    if busy:
+        log.warning("checkpoint after a deletion could not finish; the next one will")
 
 
 def make_sessions(engine: Engine) -> sessionmaker[Session]:
