@@ -1,5 +1,11 @@
 # Pana: slim, non-root image. Build: docker build -t pana .
-FROM python:3.11-slim AS base
+#
+# Reproducible: the base image is pinned to an exact release, and every Python package
+# comes from requirements.lock with its hash (pip refuses anything else). Pin the digest
+# too where you build, with the one your registry reports:
+#   docker buildx imagetools inspect python:3.11.13-slim-bookworm
+#   FROM python:3.11.13-slim-bookworm@sha256:<digest>
+FROM python:3.11.13-slim-bookworm AS base
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -7,13 +13,16 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 WORKDIR /app
+COPY requirements.lock ./
+RUN pip install --require-hashes --no-deps -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY flows ./flows
 COPY knowledge ./knowledge
-RUN pip install . \
+# Pana itself, built with the hashed setuptools above: nothing unpinned is fetched.
+RUN pip install --no-deps --no-build-isolation . \
  && useradd --system --create-home --uid 10001 pana \
- && mkdir -p /app/data && chown pana /app/data
+ && mkdir -p /app/data && chown pana /app/data && chmod 700 /app/data
 
 USER pana
 ENV PANA_ENV=production \

@@ -14,15 +14,20 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
 import anyio.to_thread
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from bot import admin, logs
 from bot.channels import telegram, twilio, web
+from bot.helpline import Busy
 from bot.limits import KeyedRateLimiter
 from bot.migrate import upgrade
 from bot.runtime import Runtime, RuntimeDep, build_runtime
@@ -33,12 +38,18 @@ log = logging.getLogger("pana.app")
 PURGE_EVERY_SECONDS = 6 * 3600
 
 
-class BodySizeLimit:
-    """Refuse request bodies over ``max_bytes`` with 413, before anything parses them."""
+class RequestBodyGuard:
+    """Refuse request bodies over ``max_bytes`` (413) or slower than ``read_seconds`` (408).
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    Both before anything parses them. The deadline counts from the moment the
+    request's headers arrived, so a client trickling its body a byte at a time
+    holds a worker for ``read_seconds`` at most.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int, read_seconds: float) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.read_seconds = read_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -53,28 +64,30 @@ class BodySizeLimit:
             await self._refuse(scope, receive, send)
             return
         seen = 0
+        complete = False
+        deadline = anyio.current_time() + self.read_seconds
 
-        async def limited_receive() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise _TooLarge
-            return message
+        async def guarded_receive() -> Message:
+            nonlocal seen, complete
+            if complete:  # after the body: waiting for a disconnect may take any time
+                return await receive()
+            with anyio.move_on_after(deadline - anyio.current_time()):
+                message = await receive()
+                if message["type"] == "http.request":
+                    seen += len(message.get("body", b""))
+                    complete = not message.get("more_body", False)
+                    if seen > self.max_bytes:
+                        # An HTTPException, because FastAPI passes those on from a body read.
+                        raise HTTPException(413, "request body too large")
+                return message
+            log.info("request body not received in time", extra={"path": scope.get("path")})
+            raise HTTPException(408, "request body not received in time")
 
-        try:
-            await self.app(scope, limited_receive, send)
-        except _TooLarge:
-            await self._refuse(scope, receive, send)
+        await self.app(scope, guarded_receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = JSONResponse({"detail": "request body too large"}, status_code=413)
         await response(scope, receive, send)
-
-
-class _TooLarge(Exception):
-    pass
 
 
 async def _migrate_when_possible(runtime: Runtime, every_seconds: float = 5.0) -> None:
@@ -131,13 +144,18 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
                 with contextlib.suppress(Exception):
                     await bot.shutdown()
             runtime.helpline.close()
-            runtime.database.dispose()
+            runtime.dispose()
 
+    # In production nobody needs the API's map: the docs and the schema are not served.
+    documented = not settings.production
     app = FastAPI(
         title="Pana",
         summary="Helpline bot for migrants in Peru: WhatsApp, SMS, Telegram and web chat.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url="/docs" if documented else None,
+        redoc_url="/redoc" if documented else None,
+        openapi_url="/openapi.json" if documented else None,
     )
     app.state.runtime = runtime
     app.state.web_limiter = KeyedRateLimiter(settings.web_messages_per_minute)
@@ -146,7 +164,15 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
         if settings.telegram_enabled
         else None
     )
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        RequestBodyGuard,
+        max_bytes=settings.max_body_bytes,
+        read_seconds=settings.body_read_seconds,
+    )
+    if settings.forwarded_allow_ips:
+        # Only a proxy listed here may say who the client is (X-Forwarded-For); anyone
+        # else could pick a fresh address per request and escape every per-address limit.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(DBAPIError)
@@ -156,12 +182,40 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
         log.error("database unavailable: %s", type(exc).__name__)
         return JSONResponse({"detail": "database unavailable"}, status_code=503)
 
+    @app.exception_handler(Busy)
+    async def busy(request: Request, exc: Exception) -> JSONResponse:
+        # Nothing was stored: Twilio's fallback URL answers now, and a retry is answered.
+        detail = runtime.kb.message("busy", "es")
+        return JSONResponse({"detail": detail}, status_code=503, headers={"Retry-After": "60"})
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: Exception) -> JSONResponse:
+        # FastAPI's own 422 echoes the input, which fails to serialise when it holds NaN or
+        # Infinity (a 500); where, what and why is enough, and repeats no user text.
+        errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+        detail = [
+            {
+                "loc": [part if isinstance(part, int | str) else str(part) for part in e["loc"]],
+                "msg": str(e.get("msg", "")),
+                "type": str(e.get("type", "")),
+            }
+            for e in errors
+        ]
+        return JSONResponse({"detail": detail}, status_code=422)
+
+    @app.exception_handler(ClientDisconnect)
+    async def client_gone(request: Request, exc: Exception) -> Response:
+        # The client hung up mid-body: nobody to answer, nothing to log but a line.
+        log.info("client disconnected before sending its request", extra={"path": request.url.path})
+        return Response(status_code=400)
+
     @app.get("/healthz", tags=["operations"])
     async def healthz(runtime: RuntimeDep) -> JSONResponse:
-        """200 when the database answers and the knowledge base is loaded."""
-        database = await run_in_threadpool(runtime.database_ok)
+        """200 when the database takes a write and reads it back, and the knowledge is loaded."""
+        problem = await run_in_threadpool(runtime.database_problem)
+        database = problem is None
         body: dict[str, Any] = {
-            "status": "ok" if database else "database unavailable",
+            "status": problem or "ok",
             "database": database,
             "knowledge": {
                 "topics": len(runtime.kb.topics),

@@ -26,6 +26,8 @@ from bot.settings import Settings
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    # Everything the server writes (the SQLite files, a development key) is private.
+    os.umask(0o077)
     settings = Settings()
     from bot.database import make_engine
     from bot.migrate import upgrade
@@ -41,7 +43,9 @@ def _serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         log_level=settings.log_level.lower(),
         timeout_graceful_shutdown=20,
-        proxy_headers=True,
+        timeout_keep_alive=settings.keep_alive_seconds,
+        # X-Forwarded-For is read by the app itself, from FORWARDED_ALLOW_IPS only.
+        proxy_headers=False,
         access_log=False,
     )
     return 0
@@ -57,6 +61,7 @@ def _db(args: argparse.Namespace) -> int:
     from bot.database import make_engine
     from bot.migrate import upgrade
 
+    os.umask(0o077)
     settings = Settings()
     upgrade(make_engine(settings.database_url))
     print("database is up to date")
@@ -135,11 +140,13 @@ def _flyer(args: argparse.Namespace) -> int:
 def _purge(_: argparse.Namespace) -> int:
     from bot.runtime import build_runtime
 
+    os.umask(0o077)
     settings = Settings()
     removed = build_runtime(settings).helpline.purge(settings.retention_days)
     print(
-        f"removed {removed['conversations']} conversation(s) and {removed['deliveries']} "
-        f"delivery record(s) older than {settings.retention_days} days"
+        f"removed {removed['conversations']} conversation(s), {removed['deliveries']} "
+        f"delivery record(s) and {removed['questions']} unanswered question(s) older than "
+        f"{settings.retention_days} days"
     )
     return 0
 

@@ -26,8 +26,16 @@ from sqlalchemy import Engine as Database
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from bot.database import checkpoint
 from bot.limits import RateWindow
-from bot.models import Conversation, DailyCount, Delivery, UnansweredQuestion
+from bot.models import (
+    AdminSession,
+    Conversation,
+    DailyCount,
+    Delivery,
+    HealthProbe,
+    UnansweredQuestion,
+)
 from bot.privacy import pseudonymise, scrub
 from flows.engine import Engine
 from flows.turn import Event, Incoming, Option, Reply, State
@@ -38,6 +46,14 @@ log = logging.getLogger("pana.helpline")
 RESEND_AFTER = timedelta(seconds=2)
 
 
+class Busy(Exception):
+    """The per-process ceiling on answered messages is reached: nothing was stored.
+
+    The channel answers 503 (Twilio then calls its fallback URL) or says it is
+    busy; the delivery was not recorded, so a later retry is answered.
+    """
+
+
 @dataclass
 class Outcome:
     """What to send back. ``duplicate``: a retried delivery, already answered."""
@@ -46,6 +62,8 @@ class Outcome:
     duplicate: bool = False
     limited: bool = False
     pseudonym: str = ""
+    #: The user asked to be forgotten and was.
+    forgot_user: bool = False
 
 
 def _utcnow() -> datetime:
@@ -115,6 +133,8 @@ class Helpline:
         ``referral``: the organisation whose link opened the channel (the web
         chat's ``/?ref=CODE``); counted if this message starts the person's
         first conversation, as a flyer code in a first message is.
+
+        Raises :class:`Busy` above the global ceiling, having stored nothing.
         """
         now = now or _utcnow()
         pseudonym = self.pseudonym(channel, platform_id)
@@ -146,6 +166,8 @@ class Helpline:
                 log.info("duplicate delivery", extra={"user": pseudonym[:12], "channel": channel})
                 replies = self._unsent_replies(connection, channel, delivery_id or "", now)
                 return Outcome(replies=replies, duplicate=True, pseudonym=pseudonym)
+        if outcome.forgot_user:
+            checkpoint(self.database)
         self.last_handled = now
         log.info(
             "message handled",
@@ -205,7 +227,10 @@ class Helpline:
             if over:
                 outcome.replies = [Reply(self.engine.kb.message("slow_down", state.lang))]
         elif not self.global_window.allow():
-            log.warning("global ceiling reached: message left unanswered")
+            # Before the delivery key is taken: the rollback leaves no trace, and a retry
+            # once the minute has passed is answered.
+            log.warning("global ceiling reached: answering busy", extra={"channel": channel})
+            raise Busy
         else:
             turn = self.engine.handle(state, incoming)
             outcome = Outcome(replies=turn.replies)
@@ -222,6 +247,7 @@ class Helpline:
         if turn is not None and any(e.kind == "delete_user" for e in turn.events):
             _count(connection, day, channel, counts)
             _forget(connection, pseudonym)
+            outcome.forgot_user = True
             return outcome
         if turn is not None:
             counts += _event_counts(turn.events, first_message)
@@ -341,11 +367,15 @@ class Helpline:
         """Delete everything tied to one user (also reachable by "borrar mis datos")."""
         with self.database.begin() as connection:
             _forget(connection, self.pseudonym(channel, platform_id))
+        checkpoint(self.database)
 
     def purge(self, older_than_days: int, now: datetime | None = None) -> dict[str, int]:
-        """Delete conversations and delivery records unused for ``older_than_days``."""
-        cutoff = (now or _utcnow()) - timedelta(days=older_than_days)
-        conversations, deliveries = _CONVERSATIONS, _DELIVERIES
+        """Delete conversations, delivery records and unanswered questions older than
+        ``older_than_days`` (conversations: unused that long), and expired dashboard sessions.
+        """
+        now = now or _utcnow()
+        cutoff = now - timedelta(days=older_than_days)
+        conversations, deliveries, questions = _CONVERSATIONS, _DELIVERIES, _QUESTIONS
         with self.database.begin() as connection:
             old_conversations = connection.execute(
                 delete(conversations).where(conversations.c.updated_at < cutoff)
@@ -353,10 +383,19 @@ class Helpline:
             old_deliveries = connection.execute(
                 delete(deliveries).where(deliveries.c.created_at < cutoff)
             )
-        return {
+            old_questions = connection.execute(
+                delete(questions).where(questions.c.created_at < cutoff)
+            )
+            connection.execute(delete(_ADMIN_SESSIONS).where(_ADMIN_SESSIONS.c.expires_at < now))
+            connection.execute(delete(_PROBES).where(_PROBES.c.checked_at < cutoff))
+        removed = {
             "conversations": old_conversations.rowcount,
             "deliveries": old_deliveries.rowcount,
+            "questions": old_questions.rowcount,
         }
+        if any(removed.values()):
+            checkpoint(self.database)
+        return removed
 
 
 @dataclass
@@ -389,6 +428,8 @@ _CONVERSATIONS = cast(Table, Conversation.__table__)
 _DELIVERIES = cast(Table, Delivery.__table__)
 _COUNTS = cast(Table, DailyCount.__table__)
 _QUESTIONS = cast(Table, UnansweredQuestion.__table__)
+_ADMIN_SESSIONS = cast(Table, AdminSession.__table__)
+_PROBES = cast(Table, HealthProbe.__table__)
 _INSERTS: dict[str, Any] = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}
 
 

@@ -11,7 +11,10 @@
 - ``daily_counts``: aggregate counters for the dashboard (messages,
   conversations, topics, referrals per day and channel). No pseudonym.
 - ``unanswered_questions``: texts the bot could not answer, scrubbed of
-  phone numbers, e-mails and document numbers, with no user id.
+  numbers, dates, e-mails, handles, links, addresses and names (see
+  :func:`bot.privacy.scrub`), with no user id; deleted after ``RETENTION_DAYS``.
+- ``admin_sessions``: one row per dashboard login (a hash of the cookie's id).
+- ``health_probes``: empty except during a ``/healthz`` check.
 """
 
 from __future__ import annotations
@@ -84,3 +87,22 @@ class UnansweredQuestion(Base):
     text: Mapped[str] = mapped_column(Text)
     #: Below-threshold candidates, for the near-miss report ("" if none).
     guesses: Mapped[str] = mapped_column(String(400), default="")
+
+
+class AdminSession(Base):
+    """A dashboard login. Logging out deletes the row, so the cookie stops working at once."""
+
+    __tablename__ = "admin_sessions"
+
+    #: SHA-256 of the random session id in the cookie (the id itself is not stored).
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class HealthProbe(Base):
+    """Written, read back and deleted by ``/healthz``: proof that the database takes writes."""
+
+    __tablename__ = "health_probes"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -12,12 +12,12 @@ import sys
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
-from bot.database import make_engine
+from bot.database import make_reader
 from bot.models import UnansweredQuestion
 from bot.settings import Settings
 from knowledge.text import normalise
@@ -27,9 +27,15 @@ SAME_QUESTION = 80
 #: token_set_ratio calls "sis" and "sis para mi hijo" identical (one is a subset);
 #: a floor on token_sort_ratio keeps a one-word question from swallowing longer ones.
 SIMILAR_LENGTH = 55
-#: The most recent questions a report reads. Grouping compares each distinct question
-#: with every group so far: 2,000 all-different questions take a few seconds.
+#: The most recent questions a report reads.
 MAX_QUESTIONS = 2000
+#: Grouping compares each distinct question with every group so far, so its cost is
+#: bounded three ways: characters of a question compared, distinct questions considered
+#: (the most frequent first), and groups formed. 2,000 questions of 1,000 characters
+#: each, all different, group in well under a second.
+MAX_COMPARED_CHARACTERS = 120
+MAX_DISTINCT_QUESTIONS = 1000
+MAX_GROUPS = 100
 
 
 def group_questions(texts: list[str]) -> list[tuple[str, int, list[str]]]:
@@ -37,29 +43,42 @@ def group_questions(texts: list[str]) -> list[tuple[str, int, list[str]]]:
 
     ``count`` counts every text, repeats included; ``members`` lists the distinct
     texts of the group, most frequent first, and the representative is the first
-    of them. Texts that are empty after trimming are left out.
+    of them. Texts that are empty after trimming are left out, and so are the
+    rarest ones once ``MAX_DISTINCT_QUESTIONS`` or ``MAX_GROUPS`` is reached (the
+    caller can tell how many by comparing counts).
     """
     counts = Counter(text.strip() for text in texts if text.strip())
     by_form: dict[str, Counter[str]] = {}
     for text, count in counts.items():
-        by_form.setdefault(normalise(text) or text.lower(), Counter())[text] += count
+        cut = text[: MAX_COMPARED_CHARACTERS * 2]
+        form = (normalise(cut) or cut.lower())[:MAX_COMPARED_CHARACTERS]
+        by_form.setdefault(form, Counter())[text] += count
     forms = sorted(by_form.items(), key=lambda item: (-sum(item[1].values()), item[0]))
-    groups: list[tuple[str, Counter[str]]] = []
-    for form, variants in forms:
-        for key, members in groups:
-            if (
-                fuzz.token_set_ratio(form, key) >= SAME_QUESTION
-                and fuzz.token_sort_ratio(form, key) >= SIMILAR_LENGTH
-            ):
-                members.update(variants)
-                break
-        else:
-            groups.append((form, Counter(variants)))
+    keys: list[str] = []
+    groups: list[Counter[str]] = []
+    for form, variants in forms[:MAX_DISTINCT_QUESTIONS]:
+        index = _first_similar(form, keys)
+        if index is not None:
+            groups[index].update(variants)
+        elif len(groups) < MAX_GROUPS:
+            keys.append(form)
+            groups.append(Counter(variants))
     result = []
-    for _, members in groups:
+    for members in groups:
         ordered = [text for text, _ in sorted(members.items(), key=lambda m: (-m[1], m[0]))]
         result.append((ordered[0], sum(members.values()), ordered))
     return sorted(result, key=lambda group: (-group[1], group[0]))
+
+
+def _first_similar(form: str, keys: list[str]) -> int | None:
+    """The earliest group key ``form`` belongs with, or None (the scan runs in rapidfuzz's C)."""
+    matches = process.extract(
+        form, keys, scorer=fuzz.token_set_ratio, score_cutoff=SAME_QUESTION, limit=None
+    )
+    for index in sorted(match[2] for match in matches):
+        if fuzz.token_sort_ratio(form, keys[index]) >= SIMILAR_LENGTH:
+            return index
+    return None
 
 
 def question_rows(
@@ -86,7 +105,7 @@ def print_unanswered(settings: Settings, days: int, kind: str) -> int:
         print("--days must be 1 or more", file=sys.stderr)
         return 2
     until = datetime.now(UTC)
-    database = make_engine(settings.database_url)
+    database = make_reader(settings.database_url)
     try:
         with Session(database) as session:
             rows = question_rows(session, until - timedelta(days=days), until, kind)

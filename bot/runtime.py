@@ -1,4 +1,4 @@
-"""Everything a running server shares: settings, knowledge, engine, database, helpline.
+"""Everything a running server shares: settings, knowledge, engine, databases, helpline.
 
 Built once by :func:`build_runtime` and kept on ``app.state.runtime``; the
 CLI builds the same thing for ``pana chat`` and ``pana eval``.
@@ -6,16 +6,19 @@ CLI builds the same thing for ``pana chat`` and ``pana eval``.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine as DatabaseEngine
-from sqlalchemy import text
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.database import make_engine, make_sessions
+from bot.database import make_engine, make_reader, make_sessions, opened_file_is_configured
 from bot.helpline import Helpline
+from bot.models import HealthProbe
 from bot.settings import Settings
 from flows.engine import Engine
 from knowledge import KnowledgeBase, load_knowledge
@@ -29,14 +32,40 @@ class Runtime:
     database: DatabaseEngine
     sessions: sessionmaker[Session]
     helpline: Helpline
+    #: Read-only connections for the dashboard: they never hold up a message.
+    reader: DatabaseEngine
+    read_sessions: sessionmaker[Session]
+
+    def database_problem(self) -> str | None:
+        """None when the database takes a write and gives it back; otherwise what is wrong.
+
+        A probe row is written and committed, then read back and deleted in a
+        second transaction: a read-only or full database fails the first, a
+        database that loses what it was given fails the second. On SQLite the
+        file the server has open must also still be the file at the configured
+        path (not deleted, not replaced).
+        """
+        probe = secrets.token_hex(16)
+        try:
+            with self.database.begin() as connection:
+                if not opened_file_is_configured(connection):
+                    return "the database file was deleted or replaced while the server ran"
+                connection.execute(
+                    insert(HealthProbe), {"id": probe, "checked_at": datetime.now(UTC)}
+                )
+            with self.database.begin() as connection:
+                found = connection.scalar(select(HealthProbe.id).where(HealthProbe.id == probe))
+                connection.execute(delete(HealthProbe).where(HealthProbe.id == probe))
+        except Exception as exc:
+            return f"database unavailable ({type(exc).__name__})"
+        return None if found == probe else "the probe row written was not read back"
 
     def database_ok(self) -> bool:
-        try:
-            with self.database.connect() as connection:
-                connection.execute(text("SELECT 1"))
-        except Exception:
-            return False
-        return True
+        return self.database_problem() is None
+
+    def dispose(self) -> None:
+        self.reader.dispose()
+        self.database.dispose()
 
 
 def build_engine(settings: Settings, kb: KnowledgeBase | None = None) -> Engine:
@@ -47,7 +76,7 @@ def build_engine(settings: Settings, kb: KnowledgeBase | None = None) -> Engine:
 def build_runtime(settings: Settings, kb: KnowledgeBase | None = None) -> Runtime:
     engine = build_engine(settings, kb)
     database = make_engine(settings.database_url)
-    sessions = make_sessions(database)
+    reader = make_reader(settings.database_url)
     helpline = Helpline(
         engine,
         database,
@@ -55,7 +84,16 @@ def build_runtime(settings: Settings, kb: KnowledgeBase | None = None) -> Runtim
         settings.user_messages_per_minute,
         settings.global_messages_per_minute,
     )
-    return Runtime(settings, engine.kb, engine, database, sessions, helpline)
+    return Runtime(
+        settings,
+        engine.kb,
+        engine,
+        database,
+        make_sessions(database),
+        helpline,
+        reader,
+        make_sessions(reader),
+    )
 
 
 def get_runtime(request: Request) -> Runtime:

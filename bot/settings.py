@@ -2,7 +2,8 @@
 
 Every setting has a safe development default, so ``make run`` works with no
 configuration; production sets ``PANA_ENV=production``, which makes
-``PSEUDONYM_KEY`` mandatory.
+``PSEUDONYM_KEY`` (32 bytes or more) mandatory, refuses an ``ADMIN_TOKEN``
+shorter than 32 characters and turns off the API docs.
 
 Example::
 
@@ -11,6 +12,8 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
+import os
 import secrets
 from functools import cached_property
 from pathlib import Path
@@ -20,6 +23,10 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DATA_DIR = Path("data")
+#: The shortest pseudonym key accepted anywhere, in bytes.
+MIN_KEY_BYTES = 32
+#: The shortest ``ADMIN_TOKEN`` accepted in production, in characters.
+MIN_ADMIN_TOKEN_LENGTH = 32
 
 
 class Settings(BaseSettings):
@@ -32,6 +39,10 @@ class Settings(BaseSettings):
     #: The public URL Twilio and Telegram reach (``https://pana.example.org``), used
     #: to check Twilio signatures behind proxies. Empty: the request's own URL.
     public_base_url: str = ""
+    #: Addresses (or CIDR networks) of the reverse proxies whose ``X-Forwarded-For`` and
+    #: ``X-Forwarded-Proto`` are believed, comma-separated. Empty: none; every limit keyed
+    #: on a client address then uses the connecting address itself.
+    forwarded_allow_ips: str = ""
     twilio_auth_token: str = ""
     #: The WhatsApp number people write to, E.164, for flyers (``+51999999999``).
     whatsapp_number: str = ""
@@ -40,13 +51,13 @@ class Settings(BaseSettings):
     telegram_webhook_secret: str = ""
     #: python-telegram-bot's ``base_url``: token and method are appended to it.
     telegram_api_base_url: str = "https://api.telegram.org/bot"
-    #: Key for pseudonyms (HMAC-SHA256). Required in production.
+    #: Key for pseudonyms (HMAC-SHA256), 32 bytes or more. Required in production.
     pseudonym_key: str = ""
-    #: Token for the /admin dashboard; empty disables it.
+    #: Token for the /admin dashboard; empty disables it. 32+ characters in production.
     admin_token: str = ""
     #: Answers whose facts are older than this many days get a "confirm" line.
     stale_after_days: int = Field(default=730, ge=1)
-    #: User state and delivery records unused for this many days are purged.
+    #: User state, delivery records and unanswered questions older than this are purged.
     retention_days: int = Field(default=90, ge=1)
     #: Per-user flood limit: messages per minute.
     user_messages_per_minute: int = Field(default=20, ge=1)
@@ -61,25 +72,49 @@ class Settings(BaseSettings):
     worker_threads: int = Field(default=4, ge=1, le=200)
     #: Largest request body accepted by the webhooks, in bytes.
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    #: A request body must have arrived this many seconds after the request began (408).
+    body_read_seconds: float = Field(default=10.0, gt=0, le=300)
+    #: An idle keep-alive connection is closed after this many seconds (uvicorn).
+    keep_alive_seconds: int = Field(default=5, ge=1, le=300)
     log_level: str = "INFO"
 
     @model_validator(mode="after")
     def _production_needs_keys(self) -> Settings:
-        if self.pana_env == "production" and len(self.pseudonym_key) < 32:
-            raise ValueError("PSEUDONYM_KEY (32+ characters) is required in production")
+        if self.pseudonym_key and len(self.pseudonym_key.encode()) < MIN_KEY_BYTES:
+            raise ValueError(f"PSEUDONYM_KEY must be at least {MIN_KEY_BYTES} bytes")
+        if self.pana_env != "production":
+            return self
+        if not self.pseudonym_key:
+            raise ValueError(f"PSEUDONYM_KEY ({MIN_KEY_BYTES}+ bytes) is required in production")
+        if self.admin_token and len(self.admin_token) < MIN_ADMIN_TOKEN_LENGTH:
+            raise ValueError(
+                f"ADMIN_TOKEN must be at least {MIN_ADMIN_TOKEN_LENGTH} characters in "
+                "production (or empty, which turns the dashboard off)"
+            )
         return self
+
+    @property
+    def production(self) -> bool:
+        return self.pana_env == "production"
 
     @cached_property
     def secret_key(self) -> bytes:
-        """The pseudonym key; in development, generated once into ``data/pseudonym.key``."""
+        """The pseudonym key; in development, generated once into ``data/pseudonym.key``.
+
+        Raises ValueError for a key file shorter than 32 bytes (an empty file
+        would otherwise give an empty HMAC key) or one that cannot be read.
+        """
         if self.pseudonym_key:
             return self.pseudonym_key.encode()
         path = DATA_DIR / "pseudonym.key"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_hex(32))
-            path.chmod(0o600)
-        return path.read_text().strip().encode()
+        _create_key_file(path)
+        key = path.read_bytes().strip()
+        if len(key) < MIN_KEY_BYTES:
+            raise ValueError(
+                f"{path} holds {len(key)} bytes; a pseudonym key needs {MIN_KEY_BYTES} or more "
+                "(delete the file to have a new one generated, or set PSEUDONYM_KEY)"
+            )
+        return key
 
     @property
     def twilio_enabled(self) -> bool:
@@ -88,3 +123,28 @@ class Settings(BaseSettings):
     @property
     def telegram_enabled(self) -> bool:
         return bool(self.telegram_bot_token)
+
+
+def _create_key_file(path: Path) -> None:
+    """Write a new random key to ``path`` unless something is already there.
+
+    The key is written to a private temporary file (``O_EXCL``, mode 0600) and
+    linked into place, which fails if ``path`` exists in any form, a symlink
+    included: no other file is ever written through it, and a second worker
+    starting at the same moment reads a complete key, never a half-written one.
+    """
+    if path.exists() or path.is_symlink():
+        return
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    try:
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_hex(32))
+            file.flush()
+            os.fsync(file.fileno())
+        # Another worker may have won the race: then its key is the one.
+        with contextlib.suppress(FileExistsError):
+            os.link(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import csv
 import io
+import random
 import re
+import threading
+import time
 from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
@@ -17,11 +20,17 @@ from fastapi.testclient import TestClient
 from bot.admin.queries import TABLES
 from bot.app import create_app
 from bot.cli import main
-from bot.reports import group_questions
+from bot.reports import MAX_GROUPS, group_questions
 from bot.settings import Settings
 from flows.turn import Incoming
 from knowledge import KnowledgeBase
-from tests.support.channels import post_telegram, post_twilio, telegram_message, twilio_form
+from tests.support.channels import (
+    post_telegram,
+    post_twilio,
+    telegram_message,
+    twilio_form,
+    twiml_messages,
+)
 
 TOKEN = "admin-test-token"  # the settings fixture's ADMIN_TOKEN
 READER = "whatsapp:+51944000111"
@@ -158,11 +167,46 @@ def test_log_out_ends_the_session(admin: TestClient) -> None:
     assert admin.get("/admin", follow_redirects=False).status_code == 303
 
 
+def test_a_cookie_kept_from_before_logout_no_longer_opens_the_dashboard(
+    settings: Settings, kb: KnowledgeBase
+) -> None:
+    with open_admin(settings, kb) as browser:
+        browser.post("/admin/login", data={"token": TOKEN})
+        kept = dict(browser.cookies)  # someone copied the cookie before the operator left
+        assert browser.post("/admin/logout", follow_redirects=False).status_code == 303
+    with open_admin(settings, kb) as thief:
+        thief.cookies.update(kept)
+        page = thief.get("/admin", follow_redirects=False)
+        assert page.status_code == 303 and page.headers["location"] == "/admin/login"
+        assert thief.get("/admin/export/referrals.csv").status_code == 401
+
+
 def test_guessing_the_token_is_slowed_down(client: TestClient) -> None:
     statuses = [
         client.post("/admin/login", data={"token": f"guess{n}"}).status_code for n in range(12)
     ]
     assert statuses[:10] == [401] * 10 and statuses[-1] == 429
+
+
+def test_guessing_from_a_new_address_each_time_is_slowed_down_too(
+    settings: Settings, kb: KnowledgeBase
+) -> None:
+    # Behind a trusted proxy every guess may come from another address: the global limit holds.
+    behind_proxy = settings.model_copy(update={"forwarded_allow_ips": "testclient"})
+    with TestClient(create_app(behind_proxy, kb), base_url="https://testserver") as app:
+        statuses = [
+            app.post(
+                "/admin/login",
+                data={"token": f"guess{n}"},
+                headers={"X-Forwarded-For": f"203.0.113.{n}"},
+            ).status_code
+            for n in range(31)
+        ]
+        assert statuses[:30] == [401] * 30 and statuses[30] == 429
+        late = app.post(
+            "/admin/login", data={"token": TOKEN}, headers={"X-Forwarded-For": "198.51.100.7"}
+        )
+        assert late.status_code == 429  # for this minute, nobody is let in
 
 
 def test_pages_forbid_framing_caching_and_outside_resources(admin: TestClient) -> None:
@@ -545,3 +589,71 @@ def test_pana_unanswered_prints_the_groups(
     out = capsys.readouterr().out
     assert re.search(r"^\s+2\s+como cocino", out, flags=re.M)
     assert "2 unanswered question(s) in 1 group(s)" in out
+
+
+# -- under load -------------------------------------------------------------------
+
+
+def seed_questions(settings: Settings, kb: KnowledgeBase, count: int) -> None:
+    """``count`` stored unanswered questions, all different, over the last three weeks.
+
+    Made of the knowledge base's own words, so they are as varied as real questions.
+    """
+    from datetime import timedelta
+
+    from sqlalchemy import insert
+
+    from bot.database import make_engine
+    from bot.models import UnansweredQuestion
+
+    words = sorted(
+        {w for t in kb.topics.values() for w in t.text.es.lower().split() if w.isalpha()}
+    )
+    rng = random.Random(14)
+    now = datetime.now(UTC)
+    rows = [
+        {
+            "created_at": now - timedelta(minutes=rng.randint(1, 21 * 24 * 60)),
+            "lang": "es",
+            "kind": "unanswered",
+            "text": " ".join(rng.choice(words) for _ in range(rng.randint(3, 40))),
+            "guesses": "",
+        }
+        for n in range(count)
+    ]
+    database = make_engine(settings.database_url)
+    with database.begin() as connection:
+        connection.execute(insert(UnansweredQuestion), rows)
+    database.dispose()
+
+
+def test_with_5000_questions_the_dashboard_is_quick_and_messages_keep_flowing(
+    admin: TestClient, settings: Settings, kb: KnowledgeBase
+) -> None:
+    seed_questions(settings, kb, 5000)
+    webhooks: list[tuple[int, int, float]] = []
+
+    def people_keep_writing() -> None:
+        sender = TestClient(admin.app)  # another connection to the same running app
+        for n in range(12):
+            start = time.monotonic()
+            response = post_twilio(
+                sender, twilio_form("hola", sender=f"whatsapp:+519440003{n:02d}")
+            )
+            replies = len(twiml_messages(response.text)) if response.status_code == 200 else 0
+            webhooks.append((response.status_code, replies, time.monotonic() - start))
+
+    writer = threading.Thread(target=people_keep_writing)
+    writer.start()
+    timings = {}
+    for path in ["/admin", *(f"/admin/export/{name}.csv" for name in TABLES)]:
+        start = time.monotonic()
+        assert admin.get(path).status_code == 200, path
+        timings[path] = time.monotonic() - start
+    writer.join(timeout=120)
+    assert all(seconds < 2 for seconds in timings.values()), timings
+    assert len(webhooks) == 12
+    assert all(status == 200 and replies for status, replies, _ in webhooks), webhooks
+    assert max(seconds for *_, seconds in webhooks) < 2, webhooks
+    grouped = rows(admin, "unanswered")
+    assert 1 < len(grouped) <= 1 + MAX_GROUPS

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, make_url, text
 
@@ -38,10 +40,21 @@ def database_outage(settings: Settings, runtime: object) -> Iterator[None]:
             runtime.database.dispose()  # type: ignore[attr-defined]
             shutil.move(hidden, folder)
         return
+    with postgres_altered(
+        settings, runtime, "WITH ALLOW_CONNECTIONS false", "WITH ALLOW_CONNECTIONS true"
+    ):
+        yield
+
+
+@contextmanager
+def postgres_altered(settings: Settings, runtime: Any, change: str, undo: str) -> Iterator[None]:
+    """``ALTER DATABASE … <change>`` on the test's PostgreSQL database, its sessions ended
+    so that new ones feel it; ``<undo>`` afterwards."""
+    url = make_url(settings.database_url)
     admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     name = url.database
     with admin.connect() as connection:
-        connection.execute(text(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false'))
+        connection.execute(text(f'ALTER DATABASE "{name}" {change}'))
         connection.execute(
             text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
             {"n": name},
@@ -49,9 +62,9 @@ def database_outage(settings: Settings, runtime: object) -> Iterator[None]:
     try:
         yield
     finally:
-        runtime.database.dispose()  # type: ignore[attr-defined]
+        runtime.database.dispose()
         with admin.connect() as connection:
-            connection.execute(text(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true'))
+            connection.execute(text(f'ALTER DATABASE "{name}" {undo}'))
         admin.dispose()
 
 
@@ -156,6 +169,87 @@ def test_a_retry_of_an_answer_that_never_went_out_gets_the_same_answer(
 
 
 def test_replies_are_erased_once_sent(client: TestClient, settings: Settings) -> None:
-    post_twilio(client, twilio_form("hola", sender="whatsapp:+51911777004", sid="SMsent1"))
-    row = _once_confirmed(settings.database_url, "SMsent1")
+    sid = "SM" + "5e" * 16
+    post_twilio(client, twilio_form("hola", sender="whatsapp:+51911777004", sid=sid))
+    row = _once_confirmed(settings.database_url, sid)
     assert row.replies is None and row.sent_at is not None
+
+
+def _sqlite_file(settings: Settings) -> Path | None:
+    url = make_url(settings.database_url)
+    return Path(url.database or "") if url.get_backend_name() == "sqlite" else None
+
+
+@contextmanager
+def read_only_database(settings: Settings, runtime: Any) -> Iterator[None]:
+    """Make the real database refuse writes (as a read-only mount or role would), then undo it.
+
+    SQLite: the files are made immutable (``chattr +i``: even root cannot write them) and
+    the server's connections reopen them. PostgreSQL: new sessions default to read-only.
+    """
+    runtime.database.dispose()
+    path = _sqlite_file(settings)
+    if path is not None:
+        files = [f for f in (path, Path(f"{path}-wal"), Path(f"{path}-shm")) if f.exists()]
+        if shutil.which("chattr") is None:
+            pytest.skip("chattr is not available to make the SQLite files read-only")
+        flags = subprocess.run(["chattr", "+i", *map(str, files)], capture_output=True)
+        if flags.returncode != 0:
+            pytest.skip(f"cannot make files immutable here: {flags.stderr.decode().strip()}")
+        try:
+            yield
+        finally:
+            subprocess.run(["chattr", "-i", *map(str, files)], check=True)
+            runtime.database.dispose()
+        return
+    with postgres_altered(
+        settings,
+        runtime,
+        "SET default_transaction_read_only = on",
+        "RESET default_transaction_read_only",
+    ):
+        yield
+
+
+def test_health_says_503_while_the_database_refuses_writes(
+    client: TestClient, settings: Settings
+) -> None:
+    assert client.get("/healthz").status_code == 200
+    runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    with read_only_database(settings, runtime):
+        assert post_twilio(client, twilio_form("hola")).status_code == 503
+        health = client.get("/healthz")
+        assert health.status_code == 503 and health.json()["database"] is False
+    assert client.get("/healthz").status_code == 200
+
+
+def test_health_says_503_when_the_sqlite_file_is_deleted_under_the_server(
+    client: TestClient, settings: Settings
+) -> None:
+    path = _sqlite_file(settings)
+    if path is None:
+        pytest.skip("SQLite only: a PostgreSQL server keeps its own files")
+    post_twilio(client, twilio_form("hola"))  # the server has the file open
+    assert client.get("/healthz").status_code == 200
+    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        name.unlink(missing_ok=True)
+    # Writes would still "succeed", into a file nobody will ever open again.
+    health = client.get("/healthz")
+    assert health.status_code == 503
+    assert "deleted or replaced" in health.json()["status"]
+
+
+def test_a_deleted_person_leaves_no_trace_in_the_sqlite_files(
+    client: TestClient, settings: Settings
+) -> None:
+    path = _sqlite_file(settings)
+    if path is None:
+        pytest.skip("SQLite only: the write-ahead log and secure_delete are SQLite's")
+    sender = "whatsapp:+51911777099"
+    for message in ("hola", "4", "sis gratis", "borrar mis datos", "si"):
+        post_twilio(client, twilio_form(message, sender=sender))
+    runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    pseudonym = runtime.helpline.pseudonym("whatsapp", "+51911777099").encode()
+    files = [path, Path(f"{path}-wal")]
+    raw = b"".join(f.read_bytes() for f in files if f.exists())
+    assert pseudonym not in raw and pseudonym[:16] not in raw

@@ -44,7 +44,7 @@ def slow_telegram() -> Iterator[FakeTelegram]:
 
 
 def start_server(
-    database_url: str, telegram: FakeTelegram, tmp_path: Path
+    database_url: str, telegram: FakeTelegram, tmp_path: Path, **extra_env: str
 ) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {
@@ -56,6 +56,7 @@ def start_server(
         "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
         "TELEGRAM_API_BASE_URL": f"{telegram.url}/bot",
         "PSEUDONYM_KEY": "process-test-" + "k" * 40,
+        **extra_env,
     }
     process = subprocess.Popen(
         [str(PANA), "serve", "--host", "127.0.0.1", "--port", str(port)],
@@ -123,3 +124,55 @@ def test_serve_answers_the_web_chat_and_finishes_telegram_requests_on_sigterm(
     reply = result["reply"]
     assert reply["method"] == "sendMessage" and reply["chat_id"] == 777000111
     assert "SIS" in reply["text"]  # option 4 of the main menu: health
+
+
+def test_a_made_up_forwarded_for_does_not_escape_the_limits(
+    database_url: str, fake_telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    # On loopback, as a proxy on the same host would connect; no FORWARDED_ALLOW_IPS set.
+    process, base = start_server(
+        database_url,
+        fake_telegram,
+        tmp_path,
+        ADMIN_TOKEN="process-admin-token-" + "t" * 20,
+        WEB_MESSAGES_PER_MINUTE="1",
+    )
+    try:
+        logins = [
+            httpx.post(
+                f"{base}/admin/login",
+                data={"token": f"guess{n}"},
+                headers={"X-Forwarded-For": f"203.0.113.{n}"},
+            ).status_code
+            for n in range(12)
+        ]
+        chats = [
+            httpx.post(
+                f"{base}/api/chat",
+                json={"user_id": f"browser-xff-{n:04d}", "text": "hola"},
+                headers={"X-Forwarded-For": f"198.51.100.{n}"},
+            ).status_code
+            for n in range(11)  # ten a minute from one address (1 per browser id, x10)
+        ]
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert logins[:10] == [401] * 10 and logins[10:] == [429, 429]
+    assert chats[:10] == [200] * 10 and chats[10] == 429
+
+
+def test_an_idle_connection_is_closed_after_the_keep_alive_time(
+    database_url: str, fake_telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    process, base = start_server(database_url, fake_telegram, tmp_path, KEEP_ALIVE_SECONDS="1")
+    try:
+        port = int(base.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+            connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: pana\r\n\r\n")
+            assert connection.recv(65536).startswith(b"HTTP/1.1 200")
+            time.sleep(2.5)  # idle, keeping the connection open
+            connection.settimeout(1.5)  # by 4 s: uvicorn's default would keep it 5 s
+            assert connection.recv(1) == b""  # the server has closed it
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

@@ -153,3 +153,38 @@ def test_a_retry_after_a_failed_send_gets_the_answer_again(client: TestClient) -
     first = receive(0)
     helpline.release("telegram", "failed-1")  # the Bot API was unreachable: 503 to Telegram
     assert [r.text for r in receive(5).replies] == [r.text for r in first.replies]
+
+
+def test_a_location_that_is_no_place_is_a_client_error_not_a_crash(
+    client: TestClient, fake_telegram: FakeTelegram
+) -> None:
+    headers = {
+        "Content-Type": "application/json",
+        "X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET,
+    }
+    for latitude, longitude in (("NaN", "-77.0"), ("1e999", "-77.0"), ("-12.0", "-Infinity")):
+        update = json.dumps(telegram_message("", location={"latitude": 0, "longitude": 0}))
+        # JSON as a careless or hostile client writes it: NaN and 1e999 where numbers go.
+        body = update.replace('"latitude": 0', f'"latitude": {latitude}').replace(
+            '"longitude": 0', f'"longitude": {longitude}'
+        )
+        response = client.post("/webhooks/telegram", content=body, headers=headers)
+        assert response.status_code == 400, (latitude, longitude)  # Telegram does not retry
+    lima = telegram_message("", location={"latitude": -12.05, "longitude": -77.04})
+    assert post_telegram(client, lima).status_code == 200
+    assert fake_telegram.sent()
+
+
+def test_above_the_global_ceiling_telegram_says_busy_and_a_retry_is_answered(
+    settings: Settings, kb: KnowledgeBase, fake_telegram: FakeTelegram
+) -> None:
+    ceiling = settings.model_copy(update={"global_messages_per_minute": 2})
+    updates = [telegram_message("hola", user_id=777000400 + n) for n in range(6)]
+    busy = kb.message("busy", "es")
+    with TestClient(create_app(ceiling, kb)) as busy_server:
+        texts = [post_telegram(busy_server, update).json()["text"] for update in updates]
+    assert busy in texts
+    refused = updates[texts.index(busy)]
+    with TestClient(create_app(ceiling, kb)) as later:
+        retry = post_telegram(later, refused)
+    assert "Salud" in retry.json()["text"]

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.admin.names import label
 from bot.admin.stale import StaleDocument, stale_knowledge, stale_table
@@ -29,6 +29,7 @@ from bot.admin.understanding import (
 from bot.admin.words import words
 from bot.helpline import Helpline
 from bot.models import Conversation, DailyCount
+from bot.reports import question_rows
 from knowledge import KnowledgeBase
 
 #: The metrics summed in the headline numbers, in the order they are shown.
@@ -140,7 +141,7 @@ def _last_handled(session: Session, helpline: Helpline) -> datetime | None:
 
 
 def build_dashboard(
-    session: Session,
+    sessions: sessionmaker[Session],
     kb: KnowledgeBase,
     helpline: Helpline,
     period: Period,
@@ -151,12 +152,22 @@ def build_dashboard(
 ) -> Dashboard:
     """Read every figure, chart series and table for ``period``, named in ``lang``.
 
+    ``sessions`` should be read-only (:func:`bot.database.make_reader`). The
+    session is closed before the questions are grouped, the one slow step.
     ``questions`` names the grouped-question tables to fill (see
-    :data:`~bot.admin.understanding.QUESTION_TABLES`); the others stay empty:
-    grouping is the one slow step, and a CSV export of another table does not need it.
+    :data:`~bot.admin.understanding.QUESTION_TABLES`); the others stay empty: a
+    CSV export of another table does not need them.
     """
     today = today or datetime.now(UTC).date()
-    rows = _counts(session, period, *HEADLINE)
+    since, until = period.bounds
+    with sessions() as session:
+        rows = _counts(session, period, *HEADLINE)
+        fetched = {
+            name: question_rows(session, since, until, QUESTION_TABLES[name][0])
+            for name in QUESTION_TABLES
+            if name in questions
+        }
+        last_handled = _last_handled(session, helpline)
     index = {day: n for n, day in enumerate(period.days)}
     totals = dict.fromkeys(HEADLINE, 0)
     daily: dict[str, dict[str, list[int]]] = {"conversations": {}, "messages": {}}
@@ -177,7 +188,6 @@ def build_dashboard(
         referrals.append((org.code if org else org_id.upper(), org.name if org else org_id, n))
     newest_first = sorted(activity.items(), key=_newest_first)
     activity_rows = [(day.isoformat(), ch, c, m) for (day, ch), (c, m) in newest_first]
-    since, until = period.bounds
     stale = stale_knowledge(kb, stale_after_days, today, lang)
     tables = [
         Table(
@@ -195,10 +205,7 @@ def build_dashboard(
             (w["code"], w["organisation"], w["new_conversations"]),
             referrals,
         ),
-        *(
-            questions_table(session, kb, name, since, until, lang, grouped=name in questions)
-            for name in QUESTION_TABLES
-        ),
+        *(questions_table(kb, name, fetched.get(name), lang) for name in QUESTION_TABLES),
         danger_table(kb, _keyed(rows, "danger"), lang),
         stale_table(stale, stale_after_days, lang),
     ]
@@ -207,6 +214,6 @@ def build_dashboard(
         totals=totals,
         daily=daily,
         tables={table.name: table for table in tables},
-        last_handled=_last_handled(session, helpline),
+        last_handled=last_handled,
         stale=stale,
     )

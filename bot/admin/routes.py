@@ -84,16 +84,15 @@ def parse_period(days: str, start: str, end: str, today: date | None = None) -> 
 def _load(
     runtime: Runtime, period: Period, lang: str, questions: tuple[str, ...] = tuple(QUESTION_TABLES)
 ) -> Dashboard:
-    with runtime.sessions() as session:
-        return build_dashboard(
-            session,
-            runtime.kb,
-            runtime.helpline,
-            period,
-            runtime.settings.stale_after_days,
-            questions=questions,
-            lang=lang,
-        )
+    return build_dashboard(
+        runtime.read_sessions,
+        runtime.kb,
+        runtime.helpline,
+        period,
+        runtime.settings.stale_after_days,
+        questions=questions,
+        lang=lang,
+    )
 
 
 def _ago(moment: datetime | None, lang: str) -> str:
@@ -134,7 +133,7 @@ async def stylesheet(runtime: RuntimeDep) -> Response:
 async def login_page(request: Request, runtime: RuntimeDep, lang: str = "") -> Response:
     auth.enabled(runtime)
     lang = language(lang)
-    if auth.logged_in(request, runtime):
+    if await run_in_threadpool(auth.logged_in, request, runtime):
         return _secured(RedirectResponse(_with_language("/admin", lang), status_code=303))
     context = _page(request, lang) | {"error": ""}
     return _secured(templates.TemplateResponse(request, "admin/login.html", context))
@@ -153,7 +152,7 @@ async def login(
         error, status = "too_many_attempts", 429
     elif auth.token_matches(runtime, token):
         response = RedirectResponse(_with_language("/admin", lang), status_code=303)
-        auth.start_session(response, runtime)
+        await run_in_threadpool(auth.start_session, response, runtime)
         return _secured(response)
     else:
         error, status = "wrong_token", 401
@@ -163,10 +162,10 @@ async def login(
 
 
 @router.post("/logout")
-async def logout(runtime: RuntimeDep) -> Response:
+async def logout(request: Request, runtime: RuntimeDep) -> Response:
     auth.enabled(runtime)
     response = RedirectResponse("/admin/login", status_code=303)
-    auth.end_session(response)
+    await run_in_threadpool(auth.end_session, request, response, runtime)
     return _secured(response)
 
 
@@ -182,7 +181,7 @@ async def dashboard(
 ) -> Response:
     auth.enabled(runtime)
     lang = language(lang)
-    if not auth.logged_in(request, runtime):
+    if not await run_in_threadpool(auth.logged_in, request, runtime):
         return _secured(RedirectResponse(_with_language("/admin/login", lang), status_code=303))
     w = words(lang)
     # The default period is the 30-day button, unless dates were chosen.
@@ -231,7 +230,7 @@ async def export(
 ) -> Response:
     auth.enabled(runtime)
     lang = language(lang)
-    if not auth.logged_in(request, runtime):
+    if not await run_in_threadpool(auth.logged_in, request, runtime):
         raise HTTPException(401, "log in at /admin/login first")
     if name not in TABLES:
         raise HTTPException(404, f"no such table; the tables are {', '.join(TABLES)}")

@@ -10,14 +10,11 @@ of danger is never stored, so the danger table can only ever hold counts.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
-
-from sqlalchemy.orm import Session
 
 from bot.admin.names import danger_label, label
 from bot.admin.tables import Table
 from bot.admin.words import words
-from bot.reports import group_questions, question_rows
+from bot.reports import group_questions
 from knowledge import KnowledgeBase
 
 #: Keyed counts: ``(key, count)``, largest first.
@@ -59,17 +56,15 @@ def danger_table(kb: KnowledgeBase, counts: Counts, lang: str) -> Table:
 
 
 def questions_table(
-    session: Session,
     kb: KnowledgeBase,
     name: str,
-    since: datetime,
-    until: datetime,
+    questions: list[tuple[str, str]] | None,
     lang: str,
-    grouped: bool = True,
 ) -> Table:
-    """The ``name`` table of :data:`QUESTION_TABLES`: its questions asked in ``[since, until)``,
-    grouped as ``pana unanswered`` groups them. Low-confidence groups also name what
-    Pana answered most often. ``grouped=False`` leaves the rows out (grouping is slow).
+    """The ``name`` table of :data:`QUESTION_TABLES` from its ``(text, guesses)`` rows,
+    grouped as ``pana unanswered`` groups them (after the database session has
+    closed). Low-confidence groups also name what Pana answered most often.
+    ``None`` leaves the rows out (grouping is slow).
     """
     w = words(lang)
     kind, title = QUESTION_TABLES[name]
@@ -77,9 +72,8 @@ def questions_table(
     headers = (w["times"], w["question"], w["similar"])
     if answered:
         headers += (w["answered_with"],)
-    if not grouped:
+    if questions is None:
         return Table(name, w[title], headers, [])
-    questions = question_rows(session, since, until, kind)
     targets: dict[str, Counter[str]] = {}
     for text, target in questions:
         if target:

@@ -33,9 +33,11 @@ from telegram.error import NetworkError, TelegramError
 from telegram.request import HTTPXRequest
 
 from bot.channels.confirmed import ConfirmedResponse
+from bot.channels.coordinates import checked_location
 from bot.channels.split import TELEGRAM_LIMIT, split_text
+from bot.helpline import Busy
 from bot.runtime import RuntimeDep
-from flows.turn import Incoming, Location, Reply
+from flows.turn import Incoming, Reply
 
 log = logging.getLogger("pana.telegram")
 router = APIRouter()
@@ -67,7 +69,10 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
 
 
 def _incoming(update: Update) -> tuple[Incoming, int, int] | None:
-    """(incoming, user id, chat id) for the updates Pana answers; None for the rest."""
+    """(incoming, user id, chat id) for the updates Pana answers; None for the rest.
+
+    ValueError for a location that is no place (NaN, infinite, out of range).
+    """
     today = date.today()
     if update.callback_query is not None:
         query = update.callback_query
@@ -84,7 +89,7 @@ def _incoming(update: Update) -> tuple[Incoming, int, int] | None:
         text = "hola " + text[len("/start") :].strip()
     location = None
     if message.location is not None:
-        location = Location(message.location.latitude, message.location.longitude)
+        location = checked_location(message.location.latitude, message.location.longitude)
     media = bool(
         message.photo or message.voice or message.audio or message.video or message.document
         or message.sticker or message.video_note
@@ -150,7 +155,20 @@ TELEGRAM_UPDATE = {
                     "required": ["update_id"],
                     "properties": {
                         "update_id": {"type": "integer"},
-                        "message": {"type": "object"},
+                        "message": {
+                            "type": "object",
+                            "properties": {
+                                "text": {"type": "string"},
+                                "location": {
+                                    "type": "object",
+                                    "required": ["latitude", "longitude"],
+                                    "properties": {
+                                        "latitude": {"type": "number"},
+                                        "longitude": {"type": "number"},
+                                    },
+                                },
+                            },
+                        },
                         "callback_query": {"type": "object"},
                     },
                 }
@@ -191,13 +209,19 @@ async def telegram_webhook(request: Request, runtime: RuntimeDep) -> Response:
     if parsed is None:
         return Response(status_code=200)
     incoming, user_id, chat_id = parsed
-    outcome = await run_in_threadpool(
-        partial(runtime.helpline.receive, confirm_later=True),
-        "telegram",
-        str(user_id),
-        incoming,
-        str(update.update_id),
-    )
+    try:
+        outcome = await run_in_threadpool(
+            partial(runtime.helpline.receive, confirm_later=True),
+            "telegram",
+            str(user_id),
+            incoming,
+            str(update.update_id),
+        )
+    except Busy:
+        # Above the global ceiling nothing was stored: the person is told to write later.
+        lang = "en" if (incoming.language_hint or "").startswith("en") else "es"
+        busy = OutgoingMessage(runtime.kb.message("busy", lang))
+        return JSONResponse(busy.as_webhook_reply(chat_id))
     messages = outgoing_messages(outcome.replies)
     user = {"user": outcome.pseudonym[:12]}
     if update.callback_query is not None:

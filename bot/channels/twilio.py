@@ -6,11 +6,18 @@ signs them with ``X-Twilio-Signature``: HMAC-SHA1 of the public URL plus the
 sorted fields, keyed by the auth token. The reply is synchronous TwiML, so no
 outbound API call is needed. ``From: whatsapp:+51…`` is WhatsApp; a bare
 number is SMS.
+
+The signature covers the fields' names and values run together, so
+``MessageSid=SM…&NumMedia=0`` and ``MessageSid=SM…NumMedia0`` sign alike; a
+signed request is therefore also checked for Twilio's documented fields
+(``MessageSid`` is ``SM`` or ``MM`` and 32 hex digits, ``AccountSid`` is
+``AC`` and 32, ``NumMedia`` a number) before it is handled, or it gets 400.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from datetime import date
 from functools import partial
 from urllib.parse import parse_qsl
@@ -21,6 +28,7 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.channels.confirmed import ConfirmedResponse
+from bot.channels.coordinates import checked_location
 from bot.channels.split import SMS_LIMIT, WHATSAPP_LIMIT, split_text
 from bot.runtime import Runtime, RuntimeDep
 from flows.turn import Channel, Incoming, Location, Reply
@@ -28,6 +36,13 @@ from flows.turn import Channel, Incoming, Location, Reply
 log = logging.getLogger("pana.twilio")
 router = APIRouter()
 TWIML = "application/xml"
+#: Twilio's documented formats for the fields every message webhook carries.
+STANDARD_FIELDS = {
+    "MessageSid": re.compile(r"(SM|MM)[0-9a-fA-F]{32}"),
+    "AccountSid": re.compile(r"AC[0-9a-fA-F]{32}"),
+    "From": re.compile(r".+", re.DOTALL),
+    "NumMedia": re.compile(r"\d{1,2}"),
+}
 
 
 def twiml(texts: list[str]) -> Response:
@@ -59,17 +74,18 @@ async def verified_form(request: Request, runtime: Runtime) -> dict[str, str]:
     if not signature or not RequestValidator(token).validate(url, form, signature):
         log.warning("rejected unsigned or wrongly signed Twilio request")
         raise HTTPException(403, "invalid signature")
+    for name, pattern in STANDARD_FIELDS.items():
+        if not pattern.fullmatch(form.get(name, "").strip()):
+            log.warning("signed Twilio request without a valid %s", name)
+            raise HTTPException(400, f"missing or malformed {name}")
     return form
 
 
 def _location(form: dict[str, str]) -> Location | None:
     try:
-        latitude, longitude = float(form["Latitude"]), float(form["Longitude"])
+        return checked_location(float(form["Latitude"]), float(form["Longitude"]))
     except (KeyError, ValueError):
         return None
-    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
-        return None
-    return Location(latitude, longitude)
 
 
 def _texts(replies: list[Reply], sms: bool) -> list[str]:
@@ -92,12 +108,13 @@ TWILIO_FORM = {
             "application/x-www-form-urlencoded": {
                 "schema": {
                     "type": "object",
-                    "required": ["From"],
+                    "required": ["MessageSid", "AccountSid", "From", "NumMedia"],
                     "properties": {
-                        "MessageSid": {"type": "string"},
+                        "MessageSid": {"type": "string", "pattern": "^(SM|MM)[0-9a-f]{32}$"},
+                        "AccountSid": {"type": "string", "pattern": "^AC[0-9a-f]{32}$"},
                         "From": {"type": "string", "example": "whatsapp:+51987654321"},
                         "Body": {"type": "string"},
-                        "NumMedia": {"type": "string"},
+                        "NumMedia": {"type": "string", "pattern": "^[0-9]{1,2}$"},
                         "Latitude": {"type": "string"},
                         "Longitude": {"type": "string"},
                     },
@@ -122,16 +139,11 @@ TWILIO_FORM = {
 async def twilio_webhook(request: Request, runtime: RuntimeDep) -> Response:
     """Inbound WhatsApp or SMS message; answers with TwiML."""
     form = await verified_form(request, runtime)
-    sender = form.get("From", "").strip()
-    if not sender:
-        raise HTTPException(400, "missing From")
+    sender = form["From"].strip()
     whatsapp = sender.lower().startswith("whatsapp:")
     channel: Channel = "whatsapp" if whatsapp else "sms"
     platform_id = sender.split(":", 1)[1] if whatsapp else sender
-    try:
-        media = int(form.get("NumMedia", "0") or 0) > 0
-    except ValueError:
-        media = False
+    media = int(form["NumMedia"]) > 0
     incoming = Incoming(
         channel=channel,
         text=form.get("Body", ""),
@@ -139,7 +151,7 @@ async def twilio_webhook(request: Request, runtime: RuntimeDep) -> Response:
         has_media=media,
         today=date.today(),
     )
-    sid = form.get("MessageSid") or None
+    sid = form["MessageSid"].strip()
     outcome = await run_in_threadpool(
         partial(runtime.helpline.receive, confirm_later=True), channel, platform_id, incoming, sid
     )

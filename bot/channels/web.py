@@ -7,13 +7,20 @@ message and counts nothing; the conversation starts when the person writes.
 ``/?ref=CODE`` (an organisation's link) travels with the first message and
 counts one referral, as a flyer's QR code does on WhatsApp and Telegram.
 
+Each message carries a random id too, so a double submit is answered once; it
+is stored only hashed together with the sender's pseudonym, so one browser's
+ids can never silence another's.
+
 Menus show as buttons here, so their numbered lines are left out of the text;
-WhatsApp, SMS and Telegram keep them.
+WhatsApp, SMS and Telegram keep them. The page is served with a strict
+Content-Security-Policy: scripts only from this server or inline with the
+response's nonce, no framing.
 """
 
 from __future__ import annotations
 
 import re
+import secrets
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -23,15 +30,33 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from bot.channels.coordinates import checked_location
+from bot.privacy import scoped_delivery_id
 from bot.runtime import Runtime, RuntimeDep
 from flows.render import numbered
-from flows.turn import MAX_TEXT_LENGTH, Incoming, Location, Reply
+from flows.turn import MAX_TEXT_LENGTH, Incoming, Reply
 
 router = APIRouter()
 PAGE = Path(__file__).resolve().parent.parent / "static" / "chat.html"
 #: What the page "says" to be greeted; the engine answers it like a first "hola".
 GREETING = "hola"
 USER_ID = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+_SCRIPT_TAG = re.compile(r"<script(?=[\s>])")
+
+
+def page_headers(nonce: str) -> dict[str, str]:
+    """The chat page's security headers; ``nonce`` admits its own inline script."""
+    policy = (
+        f"default-src 'none'; script-src 'self' 'nonce-{nonce}'; "
+        "style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    )
+    return {
+        "Content-Security-Policy": policy,
+        "X-Frame-Options": "DENY",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+    }
 
 
 class ChatRequest(BaseModel):
@@ -41,8 +66,8 @@ class ChatRequest(BaseModel):
     text: str = Field(default="", max_length=MAX_TEXT_LENGTH * 4)
     #: A per-message id from the page, so a double-submit is answered once.
     message_id: str | None = Field(default=None, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
-    latitude: float | None = Field(default=None, ge=-90, le=90)
-    longitude: float | None = Field(default=None, ge=-180, le=180)
+    latitude: float | None = Field(default=None, ge=-90, le=90, allow_inf_nan=False)
+    longitude: float | None = Field(default=None, ge=-180, le=180, allow_inf_nan=False)
     lang: str | None = Field(default=None, max_length=16)
     #: The organisation code of the link that opened the page (``/?ref=OCASIVEN``).
     ref: str | None = Field(default=None, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")
@@ -71,7 +96,9 @@ class ChatResponse(BaseModel):
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 async def chat_page() -> HTMLResponse:
-    return HTMLResponse(PAGE.read_text(encoding="utf-8"))
+    nonce = secrets.token_urlsafe(16)
+    page = _SCRIPT_TAG.sub(f'<script nonce="{nonce}"', PAGE.read_text(encoding="utf-8"))
+    return HTMLResponse(page, headers=page_headers(nonce))
 
 
 def as_buttons(reply: Reply) -> ChatReply:
@@ -115,17 +142,22 @@ async def chat(body: ChatRequest, request: Request, runtime: RuntimeDep) -> Chat
     _allow(request, runtime, body.user_id)
     location = None
     if body.latitude is not None and body.longitude is not None:
-        location = Location(body.latitude, body.longitude)
+        location = checked_location(body.latitude, body.longitude)
     incoming = Incoming(
         "web", body.text, location=location, language_hint=body.lang, today=date.today()
     )
     codes = {org.code.lower(): org.id for org in runtime.kb.organisations.values()}
     referral = codes.get((body.ref or "").lower())
+    delivery_id = None
+    if body.message_id:
+        # Scoped by the sender: one browser's ids can never silence another's.
+        pseudonym = runtime.helpline.pseudonym("web", body.user_id)
+        delivery_id = scoped_delivery_id(pseudonym, body.message_id)
     outcome = await run_in_threadpool(
         partial(runtime.helpline.receive, referral=referral),
         "web",
         body.user_id,
         incoming,
-        body.message_id,
+        delivery_id,
     )
     return ChatResponse(replies=[as_buttons(r) for r in outcome.replies])
