@@ -23,7 +23,9 @@ _FRAME = re.compile(r"^(?P<function>.*?) \((?P<path>.*?)(?::(?P<line>\d+))?\)$")
 AREAS = (
     ("flows/", "engine (flows/)"),
     ("knowledge/", "engine (knowledge/)"),
-    ("bot/helpline.py", "bot/helpline.py (own code)"),
+    ("bot/helpline.py", "bot/helpline.py, storage, delivery (own code)"),
+    ("bot/storage/", "bot/helpline.py, storage, delivery (own code)"),
+    ("bot/delivery/", "bot/helpline.py, storage, delivery (own code)"),
     ("bot/", "bot/ (channels, app)"),
     ("sqlalchemy/", "SQLAlchemy"),
     ("psycopg", "psycopg"),

@@ -33,12 +33,12 @@ STATE = json.dumps(
 
 
 def count_users(url: str) -> int:
-    engine = create_engine(url)
+    database = create_engine(url)
     try:
-        with engine.connect() as connection:
+        with database.connect() as connection:
             return int(connection.execute(text("SELECT COUNT(*) FROM conversations")).scalar_one())
     finally:
-        engine.dispose()
+        database.dispose()
 
 
 def _rows(count: int, seed: int) -> Iterator[tuple[object, ...]]:

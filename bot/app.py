@@ -32,6 +32,7 @@ from bot.limits import KeyedRateLimiter
 from bot.migrate import upgrade
 from bot.runtime import Runtime, RuntimeDep, build_runtime
 from bot.settings import Settings
+from bot.storage.retention import purge_expired
 from knowledge import KnowledgeBase
 
 log = logging.getLogger("pana.app")
@@ -106,7 +107,7 @@ async def _purge_periodically(runtime: Runtime) -> None:
         await asyncio.sleep(PURGE_EVERY_SECONDS)
         try:
             removed = await run_in_threadpool(
-                runtime.helpline.purge, runtime.settings.retention_days
+                purge_expired, runtime.database, runtime.settings.retention_days
             )
             log.info("retention purge", extra=removed)
         except Exception:

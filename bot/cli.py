@@ -29,10 +29,10 @@ def _serve(args: argparse.Namespace) -> int:
     # Everything the server writes (the SQLite files, a development key) is private.
     os.umask(0o077)
     settings = Settings()
-    from bot.database import make_engine
+    from bot.database import make_database
     from bot.migrate import upgrade
 
-    upgrade(make_engine(settings.database_url))
+    upgrade(make_database(settings.database_url))
     # One id for this run, inherited by every worker: a retry of a delivery taken by an
     # earlier (crashed) run may be answered again; one taken by this run may not.
     os.environ["PANA_GENERATION"] = secrets.token_hex(8)
@@ -58,12 +58,12 @@ def _chat(_: argparse.Namespace) -> int:
 
 
 def _db(args: argparse.Namespace) -> int:
-    from bot.database import make_engine
+    from bot.database import make_database
     from bot.migrate import upgrade
 
     os.umask(0o077)
     settings = Settings()
-    upgrade(make_engine(settings.database_url))
+    upgrade(make_database(settings.database_url))
     print("database is up to date")
     return 0
 
@@ -138,11 +138,12 @@ def _flyer(args: argparse.Namespace) -> int:
 
 
 def _purge(_: argparse.Namespace) -> int:
-    from bot.runtime import build_runtime
+    from bot.database import make_database
+    from bot.storage.retention import purge_expired
 
     os.umask(0o077)
     settings = Settings()
-    removed = build_runtime(settings).helpline.purge(settings.retention_days)
+    removed = purge_expired(make_database(settings.database_url), settings.retention_days)
     print(
         f"removed {removed['conversations']} conversation(s), {removed['deliveries']} "
         f"delivery record(s) and {removed['questions']} unanswered question(s) older than "

@@ -1,4 +1,8 @@
-"""Database engines and sessions; SQLite is tuned for one writer at a time.
+"""The database (SQLAlchemy's ``Engine``) and sessions; SQLite is tuned for one writer at a time.
+
+SQLAlchemy calls its connection pool an *engine*; Pana calls it the
+*database* (``from sqlalchemy import Engine as Database``), so that "engine"
+always means the conversation engine, :class:`flows.engine.Engine`.
 
 On SQLite every writing transaction starts with ``BEGIN IMMEDIATE`` (WAL
 journal, busy timeout), so two messages from one user are serialised instead
@@ -23,7 +27,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, create_engine, event
+from sqlalchemy import Engine as Database
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -33,23 +38,23 @@ SQLITE_BUSY_TIMEOUT_MS = 15_000
 CHECKPOINT_BUSY_TIMEOUT_MS = 2_000
 
 
-def make_engine(url: str) -> Engine:
-    """The engine messages are written through; creates the SQLite file's folder if needed."""
+def make_database(url: str) -> Database:
+    """The database messages are written through; creates the SQLite file's folder if needed."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
     path = sqlite_path(url)
     if path is not None:
         _create_private_file(path)
-    engine = create_engine(
+    database = create_engine(
         url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
     )
-    _serialise_sqlite_writes(engine, path)
-    return engine
+    _serialise_sqlite_writes(database, path)
+    return database
 
 
-def make_reader(url: str) -> Engine:
-    """An engine that only reads: for the dashboard and the reports.
+def make_reader(url: str) -> Database:
+    """A database connection pool that only reads: for the dashboard and the reports.
 
     PostgreSQL: every transaction is ``READ ONLY``. SQLite: ``query_only`` and
     a deferred ``BEGIN``, which reads a snapshot of the WAL without taking the
@@ -64,11 +69,11 @@ def make_reader(url: str) -> Engine:
             max_overflow=4,
             connect_args={"options": "-c default_transaction_read_only=on"},
         )
-    engine = create_engine(
+    reader = create_engine(
         url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
     )
 
-    @event.listens_for(engine, "connect")
+    @event.listens_for(reader, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -76,11 +81,11 @@ def make_reader(url: str) -> Engine:
         cursor.execute("PRAGMA query_only=ON")
         cursor.close()
 
-    @event.listens_for(engine, "begin")
+    @event.listens_for(reader, "begin")
     def _on_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN")
 
-    return engine
+    return reader
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -114,8 +119,8 @@ def _file_identity(path: Path) -> tuple[int, int] | None:
     return status.st_dev, status.st_ino
 
 
-def _serialise_sqlite_writes(engine: Engine, path: Path | None) -> None:
-    @event.listens_for(engine, "connect")
+def _serialise_sqlite_writes(database: Database, path: Path | None) -> None:
+    @event.listens_for(database, "connect")
     def _on_connect(dbapi_connection: Any, record: Any) -> None:
         # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
         dbapi_connection.isolation_level = None
@@ -132,7 +137,7 @@ def _serialise_sqlite_writes(engine: Engine, path: Path | None) -> None:
             # (or none), the connection is writing somewhere nobody will read again.
             record.info["file_identity"] = _file_identity(path)
 
-    @event.listens_for(engine, "begin")
+    @event.listens_for(database, "begin")
     def _on_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
@@ -150,7 +155,7 @@ def opened_file_is_configured(connection: Connection) -> bool:
     return opened is not None and opened == _file_identity(path)
 
 
-def checkpoint(engine: Engine) -> None:
+def checkpoint(database: Database) -> None:
     """SQLite: copy the write-ahead log into the database file and truncate it.
 
     Called after a deletion, so the deleted rows' old versions leave the
@@ -159,10 +164,10 @@ def checkpoint(engine: Engine) -> None:
     fails is logged and left to the next one: the deletion itself has been
     committed already. No-op on other databases.
     """
-    if engine.dialect.name != "sqlite":
+    if database.dialect.name != "sqlite":
         return
     try:
-        raw = engine.raw_connection()
+        raw = database.raw_connection()
         try:
             sqlite = raw.driver_connection
             assert sqlite is not None
@@ -180,9 +185,9 @@ def checkpoint(engine: Engine) -> None:
         log.warning("checkpoint after a deletion could not finish; the next one will")
 
 
-def make_sessions(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def make_sessions(database: Database) -> sessionmaker[Session]:
+    return sessionmaker(database, expire_on_commit=False)
 
 
-def is_postgres(engine: Engine) -> bool:
-    return engine.dialect.name == "postgresql"
+def is_postgres(database: Database) -> bool:
+    return database.dialect.name == "postgresql"

@@ -1,14 +1,35 @@
-"""In-process rate limits: a global ceiling and per-key (browser id, IP) windows.
+"""Rate limits: the per-person flood window, a global ceiling and per-key windows.
 
-Per-user limits for WhatsApp, SMS and Telegram live in the database (see
-``bot.helpline``) so they hold across workers; these in-memory ones guard
-the web chat and the bill, where an approximate per-process count is enough.
+The per-person window (:class:`FloodWindow`) is stored with the person's
+conversation row (``bot.storage.conversations``), so it holds across
+workers. The in-memory ones guard the web chat and the bill, where an
+approximate per-process count is enough.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+
+@dataclass
+class FloodWindow:
+    """The flood limit: the start of the person's current minute and the messages in it."""
+
+    start: datetime | None
+    count: int
+
+    def add(self, now: datetime, limit: int) -> bool | None:
+        """Count one message. None: within the limit; True: first one over it; False: silence."""
+        if self.start is None or now - self.start >= timedelta(minutes=1):
+            self.start, self.count = now, 1
+            return None
+        self.count += 1
+        if self.count <= limit:
+            return None
+        return self.count == limit + 1
 
 
 class RateWindow:

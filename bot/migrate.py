@@ -6,7 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine
+from sqlalchemy import Engine as Database
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -18,10 +18,10 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(engine: Engine) -> None:
+def upgrade(database: Database) -> None:
     """Bring the database to the latest schema; safe to run on every start."""
-    config = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as connection:
+    config = alembic_config(database.url.render_as_string(hide_password=False))
+    with database.begin() as connection:
         if connection.dialect.name == "postgresql":
             # Several workers may start at once: one migrates, the others wait.
             connection.exec_driver_sql("SELECT pg_advisory_xact_lock(1918987873)")  # 0x72616e61

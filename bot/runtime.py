@@ -12,11 +12,11 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import Engine as DatabaseEngine
+from sqlalchemy import Engine as Database
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.database import make_engine, make_reader, make_sessions, opened_file_is_configured
+from bot.database import make_database, make_reader, make_sessions, opened_file_is_configured
 from bot.helpline import Helpline
 from bot.models import HealthProbe
 from bot.settings import Settings
@@ -29,11 +29,11 @@ class Runtime:
     settings: Settings
     kb: KnowledgeBase
     engine: Engine
-    database: DatabaseEngine
+    database: Database
     sessions: sessionmaker[Session]
     helpline: Helpline
     #: Read-only connections for the dashboard: they never hold up a message.
-    reader: DatabaseEngine
+    reader: Database
     read_sessions: sessionmaker[Session]
 
     def database_problem(self) -> str | None:
@@ -75,7 +75,7 @@ def build_engine(settings: Settings, kb: KnowledgeBase | None = None) -> Engine:
 
 def build_runtime(settings: Settings, kb: KnowledgeBase | None = None) -> Runtime:
     engine = build_engine(settings, kb)
-    database = make_engine(settings.database_url)
+    database = make_database(settings.database_url)
     reader = make_reader(settings.database_url)
     helpline = Helpline(
         engine,

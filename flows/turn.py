@@ -50,7 +50,7 @@ class Incoming:
 class State:
     """What the engine remembers about one user between messages.
 
-    Stored as JSON with the user's conversation row (``bot/helpline.py``).
+    Stored as JSON with the user's conversation row (``bot.storage.conversations``).
     Holds no personal data: no phone number, name or message text.
     """
 

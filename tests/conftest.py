@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bot.app import create_app
-from bot.database import make_engine
+from bot.database import make_database
 from bot.settings import Settings
 from flows.engine import Engine
 from knowledge import KnowledgeBase, load_knowledge
@@ -40,7 +40,7 @@ def fake_telegram() -> Iterator[FakeTelegram]:
 
 
 def reset_postgres(url: str) -> None:
-    database = make_engine(url)
+    database = make_database(url)
     with database.begin() as connection:
         connection.exec_driver_sql("DROP SCHEMA public CASCADE")
         connection.exec_driver_sql("CREATE SCHEMA public")

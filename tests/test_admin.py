@@ -603,7 +603,7 @@ def seed_questions(settings: Settings, kb: KnowledgeBase, count: int) -> None:
 
     from sqlalchemy import insert
 
-    from bot.database import make_engine
+    from bot.database import make_database
     from bot.models import UnansweredQuestion
 
     words = sorted(
@@ -621,7 +621,7 @@ def seed_questions(settings: Settings, kb: KnowledgeBase, count: int) -> None:
         }
         for n in range(count)
     ]
-    database = make_engine(settings.database_url)
+    database = make_database(settings.database_url)
     with database.begin() as connection:
         connection.execute(insert(UnansweredQuestion), rows)
     database.dispose()

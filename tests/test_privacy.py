@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, func, select, text
 from bot.models import Conversation, Delivery, UnansweredQuestion
 from bot.privacy import scrub
 from bot.settings import Settings
+from bot.storage.retention import purge_expired
 from tests.support.channels import (
     post_telegram,
     post_twilio,
@@ -30,20 +31,20 @@ TELEGRAM_ID = 918273645
 
 def database_dump(settings: Settings) -> str:
     """Every value in every table, as text."""
-    engine = create_engine(settings.database_url)
+    database = create_engine(settings.database_url)
     rows = []
-    with engine.connect() as connection:
+    with database.connect() as connection:
         for table in ("conversations", "deliveries", "daily_counts", "unanswered_questions"):
             rows += [repr(tuple(r)) for r in connection.execute(text(f"SELECT * FROM {table}"))]
-    engine.dispose()
+    database.dispose()
     return "\n".join(rows)
 
 
 def count(settings: Settings, model: type) -> int:
-    engine = create_engine(settings.database_url)
-    with engine.connect() as connection:
+    database = create_engine(settings.database_url)
+    with database.connect() as connection:
         value = connection.execute(select(func.count()).select_from(model)).scalar_one()
-    engine.dispose()
+    database.dispose()
     return int(value)
 
 
@@ -97,12 +98,12 @@ def test_borrar_mis_datos_removes_every_row_tied_to_the_user(
     done = post_twilio(client, twilio_form("si", sender=sender))
     assert "borré" in " ".join(twiml_messages(done.text))
     assert count(settings, Conversation) == 1  # only the Telegram user is left
-    engine = create_engine(settings.database_url)
-    with engine.connect() as connection:
+    database = create_engine(settings.database_url)
+    with database.connect() as connection:
         whatsapp = connection.execute(
             select(func.count()).select_from(Delivery).where(Delivery.channel == "whatsapp")
         ).scalar_one()
-    engine.dispose()
+    database.dispose()
     assert whatsapp == 0
 
 
@@ -132,11 +133,11 @@ def test_purge_removes_state_deliveries_and_questions_past_retention(
     post_twilio(client, twilio_form("hola", sender=sender))
     post_twilio(client, twilio_form("como cocino unas arepas xyzzy", sender=sender))
     assert count(settings, UnansweredQuestion) == 1
-    helpline = client.app.state.runtime.helpline  # type: ignore[attr-defined]
+    database = client.app.state.runtime.database  # type: ignore[attr-defined]
     nothing = {"conversations": 0, "deliveries": 0, "questions": 0}
-    assert helpline.purge(settings.retention_days) == nothing
+    assert purge_expired(database, settings.retention_days) == nothing
     later = datetime.now(UTC) + timedelta(days=settings.retention_days + 1)
-    assert helpline.purge(settings.retention_days, now=later) == {
+    assert purge_expired(database, settings.retention_days, now=later) == {
         "conversations": 1,
         "deliveries": 2,
         "questions": 1,

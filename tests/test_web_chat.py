@@ -168,10 +168,10 @@ def test_another_browsers_message_id_does_not_silence_my_message(
         "/api/chat", json={"user_id": "browser-aaaaaa", "text": "hola", "message_id": shared}
     )
     assert again.json()["replies"] == []
-    engine = create_engine(settings.database_url)
-    with engine.connect() as connection:
+    database = create_engine(settings.database_url)
+    with database.connect() as connection:
         ids = connection.execute(text("SELECT delivery_id FROM deliveries")).scalars().all()
-    engine.dispose()
+    database.dispose()
     assert len(ids) == 2 and not any(shared[:8] in i or "browser" in i for i in ids)
 
 

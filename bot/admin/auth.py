@@ -75,7 +75,7 @@ def _session_id(request: Request, runtime: Runtime, now: float) -> str | None:
 def logged_in(request: Request, runtime: Runtime, now: float | None = None) -> bool:
     """True when the request's session cookie is valid and its session was not ended.
 
-    Reads the database (through the read-only engine): call it off the event loop.
+    Reads the database (through the read-only database): call it off the event loop.
     """
     moment = now or time.time()
     session_id = _session_id(request, runtime, moment)

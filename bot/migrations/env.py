@@ -9,10 +9,10 @@ target_metadata = Base.metadata
 connection = config.attributes.get("connection")
 
 if connection is None:
-    from bot.database import make_engine
+    from bot.database import make_database
 
-    engine = make_engine(config.get_main_option("sqlalchemy.url") or "")
-    with engine.connect() as connection:
+    database = make_database(config.get_main_option("sqlalchemy.url") or "")
+    with database.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata)
         with context.begin_transaction():
             context.run_migrations()
