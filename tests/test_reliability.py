@@ -107,11 +107,11 @@ def test_two_messages_from_one_user_at_once_keep_state_consistent(
     for thread in threads:
         thread.join()
     assert errors == []
-    engine = create_engine(settings.database_url)
-    with engine.connect() as connection:
+    database = create_engine(settings.database_url)
+    with database.connect() as connection:
         version = connection.execute(text("SELECT version FROM conversations")).scalar_one()
         deliveries = connection.execute(text("SELECT count(*) FROM deliveries")).scalar_one()
-    engine.dispose()
+    database.dispose()
     assert version == 12 and deliveries == 12  # every message applied once, none lost
 
 
@@ -126,18 +126,18 @@ def _once_confirmed(database_url: str, delivery_id: str) -> Any:
     """The delivery's row once its "sent" confirmation is written (queued: a moment later)."""
     import time
 
-    engine = create_engine(database_url)
+    database = create_engine(database_url)
     deadline = time.monotonic() + 5
     query = text("SELECT replies, sent_at FROM deliveries WHERE delivery_id = :d")
     try:
         while True:
-            with engine.connect() as connection:
+            with database.connect() as connection:
                 row = connection.execute(query, {"d": delivery_id}).one()
             if row.sent_at is not None or time.monotonic() > deadline:
                 return row
             time.sleep(0.05)
     finally:
-        engine.dispose()
+        database.dispose()
 
 
 def test_a_retry_of_an_answer_that_never_went_out_gets_the_same_answer(

@@ -20,28 +20,28 @@ from __future__ import annotations
 
 import hmac
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from functools import partial
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import NetworkError, TelegramError
 from telegram.request import HTTPXRequest
 
-from bot.channels.confirmed import ConfirmedResponse
+from bot.channels.base import Channel, Inbound, answer
 from bot.channels.coordinates import checked_location
 from bot.channels.split import TELEGRAM_LIMIT, split_text
-from bot.helpline import Busy
 from bot.runtime import RuntimeDep
 from flows.turn import Incoming, Reply
+from knowledge import KnowledgeBase
 
 log = logging.getLogger("pana.telegram")
 router = APIRouter()
-BUTTONS_PER_ROW = 1
+#: Messages this module says itself, from the messages table.
+MESSAGES = ("busy",)
 
 
 def make_bot(token: str, base_url: str) -> Bot:
@@ -68,43 +68,6 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(rows)
 
 
-def _incoming(update: Update) -> tuple[Incoming, int, int] | None:
-    """(incoming, user id, chat id) for the updates Pana answers; None for the rest.
-
-    ValueError for a location that is no place (NaN, infinite, out of range).
-    """
-    today = date.today()
-    if update.callback_query is not None:
-        query = update.callback_query
-        chat = query.message.chat.id if query.message else query.from_user.id
-        text = query.data or ""
-        lang = query.from_user.language_code
-        return Incoming("telegram", text, language_hint=lang, today=today), query.from_user.id, chat
-    message = update.message or update.edited_message
-    if message is None or message.from_user is None:
-        return None
-    text = message.text or message.caption or ""
-    if text.startswith("/start"):
-        # "/start CODE" from a flyer's t.me link: the code reads like "hola CODE".
-        text = "hola " + text[len("/start") :].strip()
-    location = None
-    if message.location is not None:
-        location = checked_location(message.location.latitude, message.location.longitude)
-    media = bool(
-        message.photo or message.voice or message.audio or message.video or message.document
-        or message.sticker or message.video_note
-    )  # fmt: skip
-    incoming = Incoming(
-        "telegram",
-        text,
-        location=location,
-        has_media=media and not message.text,
-        language_hint=message.from_user.language_code,
-        today=today,
-    )
-    return incoming, message.from_user.id, message.chat.id
-
-
 @dataclass(frozen=True)
 class OutgoingMessage:
     text: str
@@ -118,7 +81,7 @@ class OutgoingMessage:
         return call
 
 
-def outgoing_messages(replies: list[Reply]) -> list[OutgoingMessage]:
+def outgoing_messages(replies: Sequence[Reply]) -> list[OutgoingMessage]:
     """A turn's replies as Telegram messages: joined while they fit, split when too long.
 
     A reply with a menu ends a message (its keyboard goes under it). Fewer
@@ -142,6 +105,107 @@ def outgoing_messages(replies: list[Reply]) -> list[OutgoingMessage]:
     if pending:
         messages.append(OutgoingMessage(pending))
     return messages
+
+
+@dataclass(frozen=True)
+class TelegramInbound(Inbound):
+    """A Telegram message, with the chat the answer goes to and the button pressed, if any."""
+
+    chat_id: int = 0
+    button: CallbackQuery | None = None
+
+
+class Telegram(Channel[TelegramInbound]):
+    """Telegram: an Update in; the last message back as a ``sendMessage`` in the response,
+    earlier ones (and a button press's acknowledgement) through the Bot API first."""
+
+    confirm_later = True
+
+    def __init__(self, bot: Bot, kb: KnowledgeBase) -> None:
+        self.bot = bot
+        self.kb = kb
+
+    def parse(self, payload: Any) -> TelegramInbound | None:
+        """The message in a decoded Update; None for updates Pana does not answer.
+
+        ValueError for what is no Update, and for a location that is no place
+        (NaN, infinite, out of range); python-telegram-bot raises its own
+        errors for other malformed fields.
+        """
+        update = Update.de_json(payload, self.bot) if isinstance(payload, dict) else None
+        if update is None:
+            raise ValueError("not a Telegram Update")
+        delivery_id = str(update.update_id)
+        today = date.today()
+        if update.callback_query is not None:
+            query = update.callback_query
+            chat = query.message.chat.id if query.message else query.from_user.id
+            lang = query.from_user.language_code
+            incoming = Incoming("telegram", query.data or "", language_hint=lang, today=today)
+            return TelegramInbound(
+                incoming, str(query.from_user.id), delivery_id, None, chat, query
+            )
+        message = update.message or update.edited_message
+        if message is None or message.from_user is None:
+            return None
+        text = message.text or message.caption or ""
+        if text.startswith("/start"):
+            # "/start CODE" from a flyer's t.me link: the code reads like "hola CODE".
+            text = "hola " + text[len("/start") :].strip()
+        location = None
+        if message.location is not None:
+            location = checked_location(message.location.latitude, message.location.longitude)
+        media = bool(
+            message.photo or message.voice or message.audio or message.video or message.document
+            or message.sticker or message.video_note
+        )  # fmt: skip
+        incoming = Incoming(
+            "telegram",
+            text,
+            location=location,
+            has_media=media and not message.text,
+            language_hint=message.from_user.language_code,
+            today=today,
+        )
+        return TelegramInbound(
+            incoming, str(message.from_user.id), delivery_id, None, message.chat.id
+        )
+
+    def render(self, inbound: TelegramInbound, replies: Sequence[Reply]) -> Response:
+        """The last message as a ``sendMessage`` call in the webhook's response."""
+        messages = outgoing_messages(replies)
+        if not messages:
+            return Response(status_code=200)
+        return JSONResponse(messages[-1].as_webhook_reply(inbound.chat_id))
+
+    def busy(self, inbound: TelegramInbound) -> Response:
+        """Above the global ceiling nothing was stored: the person is told to write later."""
+        lang = "en" if (inbound.incoming.language_hint or "").startswith("en") else "es"
+        busy = OutgoingMessage(self.kb.message("busy", lang))
+        return JSONResponse(busy.as_webhook_reply(inbound.chat_id))
+
+    async def send_ahead(self, inbound: TelegramInbound, replies: Sequence[Reply]) -> bool:
+        """Acknowledge a button press; send all but the last message through the Bot API."""
+        if inbound.button is not None:
+            try:
+                await inbound.button.answer()
+            except TelegramError:
+                # Only the button's spinner: it stops by itself, and the answer is in the response.
+                log.warning("could not acknowledge a button press")
+        try:
+            for message in outgoing_messages(replies)[:-1]:
+                await self.bot.send_message(
+                    inbound.chat_id, message.text, reply_markup=message.markup
+                )
+        except NetworkError:
+            # Transient: the replies stay stored, and Telegram's retry of this update gets
+            # them all again.
+            log.warning("Bot API unreachable; asking Telegram to retry")
+            return False
+        except TelegramError:
+            # Permanent (the user blocked the bot, a bad request): retrying would not help.
+            log.exception("Telegram refused the reply")
+        return True
 
 
 #: A Telegram Update, declared for the OpenAPI schema (python-telegram-bot parses it).
@@ -186,68 +250,33 @@ TELEGRAM_UPDATE = {
 }
 
 
-@router.post("/webhooks/telegram", tags=["channels"], openapi_extra=TELEGRAM_UPDATE)
-async def telegram_webhook(request: Request, runtime: RuntimeDep) -> Response:
-    """An Update from Telegram; the answer is a ``sendMessage`` call in the response."""
-    settings = runtime.settings
+def verified_bot(request: Request, runtime: RuntimeDep) -> Bot:
+    """The app's Bot, once the request carries the webhook's secret token (a route
+    dependency): 404 while Telegram is not enabled, 403 for a wrong token."""
     bot: Bot | None = getattr(request.app.state, "telegram_bot", None)
-    if not settings.telegram_enabled or bot is None:
+    if not runtime.settings.telegram_enabled or bot is None:
         raise HTTPException(404, "Telegram is not enabled")
     given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
-    expected = settings.telegram_webhook_secret
+    expected = runtime.settings.telegram_webhook_secret
     if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
         raise HTTPException(403, "invalid secret token")
+    return bot
+
+
+@router.post("/webhooks/telegram", tags=["channels"], openapi_extra=TELEGRAM_UPDATE)
+async def telegram_webhook(
+    request: Request, runtime: RuntimeDep, bot: Annotated[Bot, Depends(verified_bot)]
+) -> Response:
+    """An Update from Telegram; the answer is a ``sendMessage`` call in the response."""
+    channel = Telegram(bot, runtime.kb)
     try:
-        data: Any = await request.json()
-        update = Update.de_json(data, bot) if isinstance(data, dict) else None
-        parsed = _incoming(update) if update is not None else None
+        inbound = channel.parse(await request.json())
     except Exception as exc:  # python-telegram-bot raises many kinds on malformed input
         log.info("malformed Telegram update: %s", type(exc).__name__)
         raise HTTPException(400, "malformed update") from exc
-    if update is None:
-        raise HTTPException(400, "malformed update")
-    if parsed is None:
+    if inbound is None:
         return Response(status_code=200)
-    incoming, user_id, chat_id = parsed
-    try:
-        outcome = await run_in_threadpool(
-            partial(runtime.helpline.receive, confirm_later=True),
-            "telegram",
-            str(user_id),
-            incoming,
-            str(update.update_id),
-        )
-    except Busy:
-        # Above the global ceiling nothing was stored: the person is told to write later.
-        lang = "en" if (incoming.language_hint or "").startswith("en") else "es"
-        busy = OutgoingMessage(runtime.kb.message("busy", lang))
-        return JSONResponse(busy.as_webhook_reply(chat_id))
-    messages = outgoing_messages(outcome.replies)
-    user = {"user": outcome.pseudonym[:12]}
-    if update.callback_query is not None:
-        try:
-            await update.callback_query.answer()
-        except TelegramError:
-            # Only the button's spinner: it stops by itself, and the answer is in the response.
-            log.warning("could not acknowledge a button press", extra=user)
-    try:
-        for message in messages[:-1]:
-            await bot.send_message(chat_id, message.text, reply_markup=message.markup)
-    except NetworkError:
-        # Transient: the replies stay stored, and Telegram's retry of this update gets
-        # them all again (released: without it this run would take the retry for a race).
-        log.warning("Bot API unreachable; asking Telegram to retry", extra=user)
-        await run_in_threadpool(runtime.helpline.release, "telegram", str(update.update_id))
-        return Response(status_code=503)
-    except TelegramError:
-        # Permanent (the user blocked the bot, a bad request): retrying would not help.
-        log.exception("Telegram refused the reply", extra=user)
-    confirm = partial(runtime.helpline.confirm_soon, "telegram", str(update.update_id))
-    if not messages:
-        confirm()
-        return Response(status_code=200)
-    reply = JSONResponse(messages[-1].as_webhook_reply(chat_id))
-    return ConfirmedResponse(reply, confirm)
+    return await answer(runtime, channel, inbound)
 
 
 async def set_webhook(bot: Bot, public_base_url: str, secret: str) -> bool:

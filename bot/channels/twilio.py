@@ -18,24 +18,26 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping, Sequence
 from datetime import date
-from functools import partial
+from typing import Annotated
 from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, HTTPException, Request, Response
-from starlette.concurrency import run_in_threadpool
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from bot.channels.confirmed import ConfirmedResponse
+from bot.channels.base import Channel, Inbound, answer
 from bot.channels.coordinates import checked_location
 from bot.channels.split import SMS_LIMIT, WHATSAPP_LIMIT, split_text
-from bot.runtime import Runtime, RuntimeDep
-from flows.turn import Channel, Incoming, Location, Reply
+from bot.runtime import RuntimeDep
+from flows.turn import Incoming, Location, Reply
 
 log = logging.getLogger("pana.twilio")
 router = APIRouter()
 TWIML = "application/xml"
+#: Messages this module says itself, from the messages table.
+MESSAGES = ("busy",)
 #: Twilio's documented formats for the fields every message webhook carries.
 STANDARD_FIELDS = {
     "MessageSid": re.compile(r"(SM|MM)[0-9a-fA-F]{32}"),
@@ -61,8 +63,8 @@ def signed_url(request: Request, public_base_url: str) -> str:
     return f"{public_base_url.rstrip('/')}{request.url.path}{query}"
 
 
-async def verified_form(request: Request, runtime: Runtime) -> dict[str, str]:
-    """The posted fields, after checking the signature; 403 otherwise."""
+async def verified_form(request: Request, runtime: RuntimeDep) -> dict[str, str]:
+    """The posted fields, after checking the signature; 403 otherwise (a route dependency)."""
     token = runtime.settings.twilio_auth_token
     if not token:
         raise HTTPException(403, "Twilio is not configured")
@@ -81,14 +83,48 @@ async def verified_form(request: Request, runtime: Runtime) -> dict[str, str]:
     return form
 
 
-def _location(form: dict[str, str]) -> Location | None:
+VerifiedForm = Annotated[dict[str, str], Depends(verified_form)]
+
+
+class Twilio(Channel[Inbound]):
+    """WhatsApp and SMS: a verified form in, TwiML out.
+
+    Example::
+
+        inbound = Twilio().parse({"From": "whatsapp:+51987654321", "Body": "hola",
+                                  "MessageSid": "SM" + "0" * 32, "NumMedia": "0"})
+        inbound.incoming.channel, inbound.platform_id   # ("whatsapp", "+51987654321")
+    """
+
+    confirm_later = True
+
+    def parse(self, payload: Mapping[str, str]) -> Inbound:
+        """``payload``: a form :func:`verified_form` passed, so its standard fields are there."""
+        sender = payload["From"].strip()
+        whatsapp = sender.lower().startswith("whatsapp:")
+        incoming = Incoming(
+            channel="whatsapp" if whatsapp else "sms",
+            text=payload.get("Body", ""),
+            location=_location(payload),
+            has_media=int(payload["NumMedia"]) > 0,
+            today=date.today(),
+        )
+        platform_id = sender.split(":", 1)[1] if whatsapp else sender
+        return Inbound(incoming, platform_id, payload["MessageSid"].strip())
+
+    def render(self, inbound: Inbound, replies: Sequence[Reply]) -> Response:
+        """One ``<Message>`` per piece: WhatsApp's cut at 1,600 characters, SMS's short forms."""
+        return twiml(_texts(replies, sms=inbound.incoming.channel == "sms"))
+
+
+def _location(form: Mapping[str, str]) -> Location | None:
     try:
         return checked_location(float(form["Latitude"]), float(form["Longitude"]))
     except (KeyError, ValueError):
         return None
 
 
-def _texts(replies: list[Reply], sms: bool) -> list[str]:
+def _texts(replies: Sequence[Reply], sms: bool) -> list[str]:
     texts: list[str] = []
     for reply in replies:
         if sms:
@@ -136,27 +172,10 @@ TWILIO_FORM = {
 @router.post(
     "/webhooks/twilio", response_class=Response, tags=["channels"], openapi_extra=TWILIO_FORM
 )
-async def twilio_webhook(request: Request, runtime: RuntimeDep) -> Response:
+async def twilio_webhook(form: VerifiedForm, runtime: RuntimeDep) -> Response:
     """Inbound WhatsApp or SMS message; answers with TwiML."""
-    form = await verified_form(request, runtime)
-    sender = form["From"].strip()
-    whatsapp = sender.lower().startswith("whatsapp:")
-    channel: Channel = "whatsapp" if whatsapp else "sms"
-    platform_id = sender.split(":", 1)[1] if whatsapp else sender
-    media = int(form["NumMedia"]) > 0
-    incoming = Incoming(
-        channel=channel,
-        text=form.get("Body", ""),
-        location=_location(form),
-        has_media=media,
-        today=date.today(),
-    )
-    sid = form["MessageSid"].strip()
-    outcome = await run_in_threadpool(
-        partial(runtime.helpline.receive, confirm_later=True), channel, platform_id, incoming, sid
-    )
-    response = twiml(_texts(outcome.replies, sms=not whatsapp))
-    return ConfirmedResponse(response, lambda: runtime.helpline.confirm_soon(channel, sid))
+    channel = Twilio()
+    return await answer(runtime, channel, channel.parse(form))
 
 
 @router.post(
@@ -165,7 +184,6 @@ async def twilio_webhook(request: Request, runtime: RuntimeDep) -> Response:
     tags=["channels"],
     openapi_extra=TWILIO_FORM,
 )
-async def twilio_fallback(request: Request, runtime: RuntimeDep) -> Response:
+async def twilio_fallback(form: VerifiedForm, runtime: RuntimeDep) -> Response:
     """Twilio's fallback URL: a static reply that needs no database."""
-    await verified_form(request, runtime)
     return twiml([runtime.kb.message("busy", "es")])

@@ -21,15 +21,16 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
-from functools import partial
 from pathlib import Path
 
-from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from bot.channels.base import Channel, Inbound, answer
 from bot.channels.coordinates import checked_location
 from bot.privacy import scoped_delivery_id
 from bot.runtime import Runtime, RuntimeDep
@@ -37,6 +38,8 @@ from flows.render import numbered
 from flows.turn import MAX_TEXT_LENGTH, Incoming, Reply
 
 router = APIRouter()
+#: Messages this module says itself, from the messages table.
+MESSAGES = ("slow_down",)
 PAGE = Path(__file__).resolve().parent.parent / "static" / "chat.html"
 #: What the page "says" to be greeted; the engine answers it like a first "hola".
 GREETING = "hola"
@@ -117,6 +120,45 @@ def as_buttons(reply: Reply) -> ChatReply:
     )
 
 
+class WebChat(Channel[Inbound]):
+    """The web chat: a :class:`ChatRequest` in, :class:`ChatResponse` JSON out.
+
+    Its replies go out with the commit (``confirm_later`` False): the page
+    sends each message once and shows whatever comes back.
+    """
+
+    confirm_later = False
+
+    def __init__(self, codes: Mapping[str, str], pseudonym: Callable[[str, str], str]) -> None:
+        #: Referral code (lower case) -> organisation id.
+        self.codes = codes
+        self.pseudonym = pseudonym
+
+    @classmethod
+    def of(cls, runtime: Runtime) -> WebChat:
+        codes = {org.code.lower(): org.id for org in runtime.kb.organisations.values()}
+        return cls(codes, runtime.helpline.pseudonym)
+
+    def parse(self, payload: ChatRequest) -> Inbound:
+        location = None
+        if payload.latitude is not None and payload.longitude is not None:
+            location = checked_location(payload.latitude, payload.longitude)
+        incoming = Incoming(
+            "web", payload.text, location=location, language_hint=payload.lang, today=date.today()
+        )
+        delivery_id = None
+        if payload.message_id:
+            # Scoped by the sender: one browser's ids can never silence another's.
+            pseudonym = self.pseudonym("web", payload.user_id)
+            delivery_id = scoped_delivery_id(pseudonym, payload.message_id)
+        referral = self.codes.get((payload.ref or "").lower())
+        return Inbound(incoming, payload.user_id, delivery_id, referral)
+
+    def render(self, inbound: Inbound, replies: Sequence[Reply]) -> Response:
+        body = ChatResponse(replies=[as_buttons(r) for r in replies])
+        return JSONResponse(body.model_dump())
+
+
 def _allow(request: Request, runtime: Runtime, user_id: str) -> None:
     """429 past the per-browser or per-address limit."""
     limiter = request.app.state.web_limiter
@@ -128,36 +170,17 @@ def _allow(request: Request, runtime: Runtime, user_id: str) -> None:
 
 
 @router.post("/api/chat/greeting", response_model=ChatResponse, tags=["web chat"])
-async def greeting(body: GreetingRequest, request: Request, runtime: RuntimeDep) -> ChatResponse:
+async def greeting(body: GreetingRequest, request: Request, runtime: RuntimeDep) -> Response:
     """The greeting and main menu the page opens with. Not a message: it counts nothing."""
     _allow(request, runtime, body.user_id)
     incoming = Incoming("web", GREETING, language_hint=body.lang, today=date.today())
     outcome = await run_in_threadpool(runtime.helpline.greet, "web", body.user_id, incoming)
-    return ChatResponse(replies=[as_buttons(r) for r in outcome.replies])
+    return WebChat.of(runtime).render(Inbound(incoming, body.user_id, None), outcome.replies)
 
 
 @router.post("/api/chat", response_model=ChatResponse, tags=["web chat"])
-async def chat(body: ChatRequest, request: Request, runtime: RuntimeDep) -> ChatResponse:
+async def chat(body: ChatRequest, request: Request, runtime: RuntimeDep) -> Response:
     """Send a message as the web chat does; returns the bot's replies."""
     _allow(request, runtime, body.user_id)
-    location = None
-    if body.latitude is not None and body.longitude is not None:
-        location = checked_location(body.latitude, body.longitude)
-    incoming = Incoming(
-        "web", body.text, location=location, language_hint=body.lang, today=date.today()
-    )
-    codes = {org.code.lower(): org.id for org in runtime.kb.organisations.values()}
-    referral = codes.get((body.ref or "").lower())
-    delivery_id = None
-    if body.message_id:
-        # Scoped by the sender: one browser's ids can never silence another's.
-        pseudonym = runtime.helpline.pseudonym("web", body.user_id)
-        delivery_id = scoped_delivery_id(pseudonym, body.message_id)
-    outcome = await run_in_threadpool(
-        partial(runtime.helpline.receive, referral=referral),
-        "web",
-        body.user_id,
-        incoming,
-        delivery_id,
-    )
-    return ChatResponse(replies=[as_buttons(r) for r in outcome.replies])
+    channel = WebChat.of(runtime)
+    return await answer(runtime, channel, channel.parse(body))

@@ -48,9 +48,9 @@ class DatabaseReport:
 def check_database(url: str, deliveries: list[Delivery], key: bytes) -> DatabaseReport:
     """Compare the database at ``url`` with the messages sent."""
     report = DatabaseReport()
-    engine = create_engine(url)
+    database = create_engine(url)
     try:
-        with engine.connect() as connection:
+        with database.connect() as connection:
             stored = connection.execute(
                 text("SELECT channel, delivery_id, pseudonym FROM deliveries")
             ).all()
@@ -61,7 +61,7 @@ def check_database(url: str, deliveries: list[Delivery], key: bytes) -> Database
                 text("SELECT COALESCE(SUM(count), 0) FROM daily_counts WHERE metric = 'messages'")
             ).scalar_one()
     finally:
-        engine.dispose()
+        database.dispose()
 
     def channel(d: Delivery) -> str:
         return d.request.user.channel
