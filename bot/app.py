@@ -36,6 +36,8 @@ from bot.storage.retention import purge_expired
 from knowledge import KnowledgeBase
 
 log = logging.getLogger("pana.app")
+#: Messages this module says itself, from the messages table.
+MESSAGES = ("busy",)
 PURGE_EVERY_SECONDS = 6 * 3600
 
 

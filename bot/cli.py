@@ -3,7 +3,7 @@
 pana serve [--host H] [--port P] [--workers N]   run the web server
 pana chat                                        talk to the bot in the terminal
 pana db upgrade                                  apply database migrations
-pana kb check                                    validate the knowledge files
+pana kb check [PATH]                             validate the knowledge files (in PATH)
 pana eval [--cases DIR] [--verbose] [--safety]   measure understanding accuracy / danger recall
 pana unanswered [--days N]                       what people asked that Pana could not answer
 pana purge                                       delete data older than RETENTION_DAYS
@@ -68,21 +68,21 @@ def _db(args: argparse.Namespace) -> int:
     return 0
 
 
-def _kb(_: argparse.Namespace) -> int:
-    from flows.engine import REQUIRED_MESSAGES
-    from knowledge.check import check_knowledge
+def _kb(args: argparse.Namespace) -> int:
+    from bot.knowledge_check import check
     from knowledge.loader import load_files
 
     kb, problems = load_files()
-    problems += check_knowledge(kb, REQUIRED_MESSAGES)
-    for problem in problems:
+    problems += check(kb)
+    shown = [p for p in problems if args.path in p.path]
+    for problem in shown:
         print(problem)
     print(
         f"{len(kb.topics)} topics, {len(kb.organisations)} organisations, "
         f"{len(kb.consulates)} consulates, {len(kb.cities)} cities, {len(kb.menus)} menus: "
-        f"{'OK' if not problems else f'{len(problems)} problem(s)'}"
+        f"{'OK' if not shown else f'{len(shown)} problem(s)'}"
     )
-    return 1 if problems else 0
+    return 1 if shown else 0
 
 
 def _eval(args: argparse.Namespace) -> int:
@@ -186,6 +186,9 @@ def parser() -> argparse.ArgumentParser:
 
     kb = commands.add_parser("kb", help="knowledge base tasks")
     kb.add_argument("action", choices=["check"])
+    kb.add_argument(
+        "path", nargs="?", default="", help="only problems in files whose path has this"
+    )
     kb.set_defaults(run=_kb)
 
     evaluation = commands.add_parser("eval", help="measure understanding on the conversation set")

@@ -34,8 +34,8 @@ from flows.understanding import Decision, Understanding
 from knowledge.base import KnowledgeBase
 from knowledge.text import normalise
 
-#: Messages the engine itself needs from the messages table.
-REQUIRED_MESSAGES = (
+#: Messages the engine says, itself or through flows.render and flows.safety.
+MESSAGES = (
     "welcome", "privacy_short", "privacy", "help", "menu_hint", "source", "stale", "update",
     "clarify", "not_understood", "not_understood_no_guess", "bad_choice", "media_only", "empty",
     "thanks", "okay", "insult", "ask_city", "person", "person_ask_city", "ngos_in_city",

@@ -1,8 +1,11 @@
-"""Checks that need the whole knowledge base: references between entries.
+"""Checks that need the whole knowledge base, gathered in :func:`validate`.
 
 Single-entry checks (phone format, links, both languages) are in the schema;
-checks of what users read (dates, links, numbers, news-sourced facts, the
-consulate update line) are in :mod:`knowledge.check_content`.
+references between entries are here; checks of what users read (dates,
+links, numbers, news-sourced facts) are in :mod:`knowledge.check_content`,
+and of the understanding data in :mod:`knowledge.check_vocabulary`. Checks
+that need the code (the messages it says, answers as it renders them) are
+added by ``pana kb check`` (:mod:`bot.knowledge_check`).
 """
 
 from __future__ import annotations
@@ -11,7 +14,8 @@ from collections.abc import Iterable
 
 from knowledge.base import KnowledgeBase
 from knowledge.check_content import content_problems
-from knowledge.loader import Problem
+from knowledge.check_vocabulary import check_vocabulary
+from knowledge.problems import Problem
 from knowledge.schema import AREAS, Entry
 from knowledge.search import index_words
 from knowledge.text import normalise
@@ -157,14 +161,10 @@ def _check_keyword_collisions(kb: KnowledgeBase) -> list[Problem]:
     return problems
 
 
-def check_vocabulary(kb: KnowledgeBase) -> list[Problem]:
-    from knowledge.check_vocabulary import check_vocabulary as check
-
-    return check(kb)
-
-
-def check_knowledge(kb: KnowledgeBase, required_messages: Iterable[str] = ()) -> list[Problem]:
-    """Every cross-reference problem in ``kb``; empty when all is well."""
+def validate(kb: KnowledgeBase, required: Iterable[str] = ()) -> list[Problem]:
+    """Every problem in ``kb``, loaded by :func:`knowledge.loader.load_files`; empty when
+    all is well. ``required``: the keys of the messages the code says, each of which
+    must be in the messages table."""
     problems: list[Problem] = []
     for kind in ("topics", "organisations", "consulates"):
         problems += _check_sources(kb, kind, getattr(kb, kind).values())
@@ -176,7 +176,7 @@ def check_knowledge(kb: KnowledgeBase, required_messages: Iterable[str] = ()) ->
     problems += content_problems(kb)
     problems += [
         Problem("knowledge/data/messages.yaml", f"messages.{key}", "missing message")
-        for key in required_messages
+        for key in dict.fromkeys(required)
         if key not in kb.messages
     ]
     return problems

@@ -1,5 +1,6 @@
 """Checks of what users read: every fact dated and sourced, links and numbers safe
-to use, news-sourced facts named as such, consulate answers with their update line.
+to use, news-sourced facts named as such. (That consulate answers, as the engine
+renders them, carry their update line is checked by :mod:`bot.knowledge_check`.)
 
 These rules keep the corrections of issue 13 from coming back; each names the
 file, the entry and the field, like the other checks. See docs/knowledge.md.
@@ -15,7 +16,7 @@ from urllib.parse import urlparse
 import phonenumbers
 
 from knowledge.base import KnowledgeBase
-from knowledge.loader import Problem
+from knowledge.problems import Problem
 from knowledge.schema import SHORT_CODE, Consulate, Entry, Organisation, Phone, Source, Topic
 from knowledge.text import normalise
 
@@ -245,42 +246,6 @@ def _check_irregular_topics(kb: KnowledgeBase) -> list[Problem]:
     return problems
 
 
-def _check_consulate_answers(kb: KnowledgeBase) -> list[Problem]:
-    """Each consulate answer, and the list, shows every update line that applies.
-
-    Renders through :mod:`flows.render`, the code users' answers come from, so a
-    change there that drops a line fails here too.
-    """
-    from flows.render import Renderer  # what users see is decided there
-
-    if not kb.consulates or not {"update", "consulates", "consulate_title", "source"} <= set(
-        kb.messages
-    ):
-        return []
-    if any(c.city not in kb.cities for c in kb.consulates.values()):
-        return []  # reported by _check_places
-    render = Renderer(kb)
-    problems = []
-    for lang in ("es", "en"):
-        listed = render.consulates(lang)
-        for consulate in kb.consulates.values():
-            if consulate.update is None:
-                continue
-            line = kb.message("update", lang, text=consulate.update.get(lang))
-            answer = render.consulate(consulate, lang)
-            for what, reply in (("its answer", answer), ("the consulate list", listed)):
-                for form, text in (("text", reply.text), ("SMS form", reply.short or "")):
-                    if line not in text:
-                        problems.append(
-                            Problem(
-                                _origin(kb, "consulates", consulate.id),
-                                f"consulates ({consulate.id}).update.{lang}",
-                                f"{what} ({form}) is shown without this update line",
-                            )
-                        )
-    return problems
-
-
 def _origin(kb: KnowledgeBase, kind: str, entry_id: str) -> str:
     return kb.origins.get(f"{kind}:{entry_id}", "knowledge/data")
 
@@ -293,5 +258,4 @@ def content_problems(kb: KnowledgeBase) -> list[Problem]:
     problems += _check_phones(kb)
     problems += _check_news_facts(kb)
     problems += _check_irregular_topics(kb)
-    problems += _check_consulate_answers(kb)
     return problems

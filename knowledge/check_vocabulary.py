@@ -9,7 +9,7 @@ examples.
 from __future__ import annotations
 
 from knowledge.base import KnowledgeBase
-from knowledge.loader import Problem
+from knowledge.problems import Problem
 from knowledge.text import normalise
 
 #: Intents the engine answers; each needs examples in ``intents.yaml``.

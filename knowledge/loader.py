@@ -9,39 +9,18 @@ programmer can find and fix the line::
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 from pydantic import ValidationError
 
 from knowledge.base import KnowledgeBase
+from knowledge.check import validate
+from knowledge.problems import KnowledgeError, Problem
 from knowledge.schema import KnowledgeFile
 
 DATA_DIR = Path(__file__).parent / "data"
 KINDS = ("topics", "organisations", "consulates", "cities", "services", "menus", "sources")
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong in the knowledge files."""
-
-    path: str
-    where: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.where}: {self.message}"
-
-
-class KnowledgeError(Exception):
-    """The knowledge files do not load or do not pass the checks."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        lines = "\n".join(f"  {p}" for p in problems[:50])
-        more = f"\n  … and {len(problems) - 50} more" if len(problems) > 50 else ""
-        super().__init__(f"{len(problems)} problem(s) in the knowledge files:\n{lines}{more}")
 
 
 def _describe_location(raw: object, loc: tuple[int | str, ...]) -> str:
@@ -122,11 +101,12 @@ def load_files(root: Path = DATA_DIR) -> tuple[KnowledgeBase, list[Problem]]:
 
 
 def load_knowledge(root: Path = DATA_DIR) -> KnowledgeBase:
-    """Load and check the knowledge base; raise :class:`KnowledgeError` on any problem."""
-    from knowledge.check import check_knowledge
+    """Load and check the knowledge base; raise :class:`KnowledgeError` on any problem.
 
+    The messages the code says are checked by ``pana kb check``, which knows the code.
+    """
     kb, problems = load_files(root)
-    problems.extend(check_knowledge(kb))
+    problems.extend(validate(kb))
     if problems:
         raise KnowledgeError(problems)
     return kb

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import ast
+import dataclasses
 import re
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main as pana
-from flows.engine import REQUIRED_MESSAGES, Engine
+from bot.knowledge_check import check, required_messages
+from flows.engine import Engine
 from flows.turn import Incoming, State
 from knowledge import KnowledgeBase
-from knowledge.check import check_knowledge
 from knowledge.loader import load_files
 from knowledge.schema import Phone
 
+ROOT = Path(__file__).resolve().parents[1]
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 CONSULATE_CITIES = {
     "caracas", "puerto-ordaz", "bogota", "medellin", "leticia",
@@ -57,6 +60,43 @@ def test_pana_kb_check_passes(capsys: pytest.CaptureFixture[str]) -> None:
     assert "OK" in capsys.readouterr().out
 
 
+def test_pana_kb_check_shows_only_the_files_asked_for(capsys: pytest.CaptureFixture[str]) -> None:
+    assert pana(["kb", "check", "health/"]) == 0
+    assert "OK" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("key", required_messages())
+def test_kb_check_fails_when_a_message_the_code_says_is_deleted(
+    kb: KnowledgeBase, key: str
+) -> None:
+    messages = {k: text for k, text in kb.messages.items() if k != key}
+    problems = [str(p) for p in check(dataclasses.replace(kb, messages=messages))]
+    assert f"knowledge/data/messages.yaml: messages.{key}: missing message" in problems
+
+
+def said_keys(path: Path) -> set[str]:
+    """The message keys a module passes, as literals, to ``….message(key, …)`` or ``_say``."""
+    keys = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not (isinstance(node, ast.Call) and node.args):
+            continue
+        name = getattr(node.func, "attr", getattr(node.func, "id", ""))
+        first = node.args[1] if name == "_say" else node.args[0]
+        if name in ("message", "_say") and isinstance(first, ast.Constant):
+            keys.add(str(first.value))
+    return keys
+
+
+def test_every_message_the_code_says_is_declared_so_kb_check_requires_it() -> None:
+    declared = set(required_messages())
+    for path in sorted([*ROOT.glob("bot/**/*.py"), *ROOT.glob("flows/**/*.py")]):
+        undeclared = said_keys(path) - declared
+        assert not undeclared, (
+            f"{path.relative_to(ROOT)} says {sorted(undeclared)}: add to MESSAGES"
+        )
+    assert {"busy", "slow_down"} <= declared
+
+
 def test_check_names_file_entry_and_field_of_a_mistake(tmp_path: Path) -> None:
     (tmp_path / "bad.yaml").write_text(
         "topics:\n  - id: broken\n    area: health\n    title: {es: T}\n"
@@ -92,7 +132,7 @@ def test_every_entry_has_a_known_source_and_date(kb: KnowledgeBase) -> None:
     for entry in entries:
         assert entry.source.seed in kb.sources, entry.id
         assert entry.as_of.year >= 2019, entry.id
-    assert check_knowledge(kb, REQUIRED_MESSAGES) == []
+    assert check(kb) == []
 
 
 def test_no_placeholder_text_for_unknown_values(kb: KnowledgeBase) -> None:

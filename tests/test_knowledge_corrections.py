@@ -10,6 +10,7 @@ from datetime import date
 
 import pytest
 
+from bot.knowledge_check import consulate_answer_problems
 from flows import render
 from flows.engine import Engine
 from flows.turn import Incoming, Reply, State
@@ -364,14 +365,14 @@ def test_check_fails_on_an_irregular_entry_topic_without_the_rules_after_the_see
 def test_check_fails_when_a_consulate_answer_is_rendered_without_its_update_line(
     kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert content_problems(kb) == []
+    assert consulate_answer_problems(kb) == []
     original = render.Renderer.provenance
 
     def without_update(self: render.Renderer, entry, lang: str, today: date | None) -> list[str]:
         return [line for line in original(self, entry, lang, today) if "🆕" not in line]
 
     monkeypatch.setattr(render.Renderer, "provenance", without_update)
-    problems = [str(p) for p in content_problems(kb)]
+    problems = [str(p) for p in consulate_answer_problems(kb)]
     assert len([p for p in problems if "its answer (text)" in p]) == 2 * len(kb.consulates)
 
 
@@ -381,5 +382,5 @@ def test_check_fails_when_the_consulate_list_drops_an_update_line(
     monkeypatch.setattr(
         render.Renderer, "consulates", lambda self, lang, today=None: Reply("• Bogotá: +57 1")
     )
-    problems = [str(p) for p in content_problems(kb)]
+    problems = [str(p) for p in consulate_answer_problems(kb)]
     assert len([p for p in problems if "the consulate list (text)" in p]) == 2 * len(kb.consulates)

@@ -10,6 +10,8 @@ from urllib.parse import quote
 from knowledge import KnowledgeBase
 from knowledge.schema import E164, Organisation, display_phone
 
+#: Messages the flyer prints, from the messages table.
+MESSAGES = ("privacy_short",)
 #: The values ``.env.example`` ships with: a flyer printed with them reaches nobody.
 PLACEHOLDERS = {"WHATSAPP_NUMBER": "+51999999999", "TELEGRAM_BOT_USERNAME": "PanaMigrantesBot"}
 
