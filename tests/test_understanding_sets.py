@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.evaluation import evaluate, load_cases, summarise
+from bot.evaluation import Case, evaluate, load_cases, run_case, summarise
 from bot.safety_eval import evaluate_safety, summarise_safety
 from flows.engine import Engine
 
@@ -37,6 +37,22 @@ def test_conversation_set_holds_its_bar(
     assert summary.total >= 100
     assert summary.right >= least_right, f"{name}: right {summary.right:.1%}"
     assert summary.confident_wrong <= most_wrong, f"{name}: wrong {summary.confident_wrong:.1%}"
+
+
+MUST = [case for case in load_cases(TESTS / "conversations") if case.must]
+
+
+def test_the_cases_that_must_never_fail_are_marked() -> None:
+    said = {case.say for case in MUST}
+    assert {"borrar mis datos", "delete my data", "stop", "privacidad", "privacy"} <= said
+    assert sum(bool(case.emergency) for case in MUST) >= 20
+
+
+@pytest.mark.parametrize("case", MUST, ids=lambda case: f"{case.id} {case.say[:40]}")
+def test_a_case_that_must_never_fail(engine: Engine, case: Case) -> None:
+    result = run_case(engine, case)
+    assert result.passed, (result.outcome, result.missing, result.unwanted, result.reply[:300])
+    assert result.safe is not False, f"the first reply lacks {case.emergency}"
 
 
 def test_frozen_safety_set_recall_and_false_alarms(engine: Engine) -> None:
