@@ -391,14 +391,13 @@ class Engine:
         if decision.kind != "answer" or self._area(decision.targets[0]) in PROTECTIVE_AREAS:
             return False
         named = any(
-            h.target == decision.targets[0] and h.phrases
-            for h in self.understanding.index.search(norm, limit=3)
+            h.target == decision.targets[0] and h.phrases for h in self.understanding.hits(norm)[:3]
         )
         return named or len(norm.split()) > SAFETY_FOLLOW_UP_WORDS
 
     def _safety_follow_up(self, state: State, norm: str, today: date | None) -> Turn:
         """The best protection topic for a follow-up in safety mode, else the kind's help."""
-        hits = self.understanding.index.search(norm, limit=8)
+        hits = self.understanding.hits(norm)
         for target, score in self.understanding.blend(norm, hits).ranked:
             protective = self._area(target) == "protection" and target.startswith("topic:")
             if protective and target != state.last and score >= SAFETY_FOLLOW_UP_SCORE:
@@ -522,7 +521,7 @@ class Engine:
 
     def _names_another_entry(self, state: State, norm: str) -> bool:
         """ "¿y el SIS cuánto cuesta?" names a new topic: not a follow-up."""
-        hits = self.understanding.index.search(norm, limit=3)
+        hits = self.understanding.hits(norm)[:3]
         blend = self.understanding.blend(norm, hits).ranked
         aspect_words = set(self.aspects.words)
         content = [w for w in norm.split() if w not in aspect_words]

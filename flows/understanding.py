@@ -114,6 +114,8 @@ class Understanding:
         self.kb = kb
         self.index = SearchIndex.build(kb, extra=self._menu_phrases())
         self.models = fit_models(kb)
+        self._hits: dict[str, list[Hit]] = {}
+        self._scores: dict[str, tuple[dict[str, float], list[tuple[str, float]]]] = {}
         self.cities = CityFinder(kb.cities.values(), topic_words=set(self.index.idf))
         self.menu_area = self._menu_areas()
         self.service_phrases = sorted(
@@ -192,7 +194,7 @@ class Understanding:
         if route:
             return Decision("answer", (route,), city, score=1.0)
         boost = self._booster(state, norm, city)
-        hits = self.index.search(norm, limit=8)
+        hits = self.hits(norm)
         decision = self._choose(norm, self.blend(norm, hits, boost), hits, city)
         if decision.kind == "intent":
             return decision
@@ -211,15 +213,7 @@ class Understanding:
     ) -> Blend:
         """Every candidate's blended score, best first (see ``WEIGHTS``), and each
         signal's own first choice."""
-        models = self.models
-        examples = models.examples.score(models.vectorise(norm), limit=8)
-        words = norm.split()
-        if len(words) > STORY_WORDS:
-            # In a story the question is usually at the end: score it on its own too.
-            tail = models.examples.score(models.vectorise(" ".join(words[-TAIL_WORDS:])), limit=8)
-            for target, value in tail.items():
-                examples[target] = max(value, examples.get(target, 0.0))
-        bm25 = sorted(models.bm25.score(norm).items(), key=lambda item: -item[1])
+        examples, bm25 = self._signals(norm)
         phrases = {h.target: phrase_strength(h) for h in hits}
         candidates = {**dict.fromkeys(examples), **dict.fromkeys(t for t, _ in bm25)}
         candidates.update(dict.fromkeys(phrases))
@@ -241,6 +235,38 @@ class Understanding:
             if signal
         )
         return Blend(sorted(scored, key=lambda item: (-item[1], item[0])), tops)
+
+    def hits(self, norm: str) -> list[Hit]:
+        """The phrase signal's candidates for a normalised message (cached: the engine
+        asks about the same message from several steps)."""
+        found = self._hits.get(norm)
+        if found is None:
+            found = self.index.search(norm, limit=8)
+            self._remember(self._hits, norm, found)
+        return found
+
+    def _signals(self, norm: str) -> tuple[dict[str, float], list[tuple[str, float]]]:
+        """The example and BM25 scores of a message, which no context changes (cached)."""
+        cached = self._scores.get(norm)
+        if cached is not None:
+            return cached
+        models = self.models
+        examples = models.examples.score(models.vectorise(norm), limit=8)
+        words = norm.split()
+        if len(words) > STORY_WORDS:
+            # In a story the question is usually at the end: score it on its own too.
+            tail = models.examples.score(models.vectorise(" ".join(words[-TAIL_WORDS:])), limit=8)
+            for target, value in tail.items():
+                examples[target] = max(value, examples.get(target, 0.0))
+        bm25 = sorted(models.bm25.score(norm).items(), key=lambda item: -item[1])
+        self._remember(self._scores, norm, (examples, bm25))
+        return examples, bm25
+
+    @staticmethod
+    def _remember(cache: dict, key: str, value: object) -> None:
+        if len(cache) > 512:  # a few recent messages are all that is asked again
+            cache.clear()
+        cache[key] = value
 
     def _choose(self, norm: str, ranking: Blend, hits: list[Hit], city: str | None) -> Decision:
         """Answer, ask between close readings, or admit.
@@ -321,7 +347,7 @@ class Understanding:
             return decision
         title = self.kb.topics[ident].title
         extended = f"{norm} {normalise(title.es)} {normalise(title.en)}"
-        hits = self.index.search(extended, limit=8)
+        hits = self.hits(extended)
         again = self._choose(extended, self.blend(extended, hits, boost), hits, decision.city)
         if again.kind == "answer" and again.score > decision.score:
             return again

@@ -57,19 +57,38 @@ def playwright() -> Iterator[Any]:
         yield driver
 
 
-@pytest.fixture
-def browser(playwright: Any, tmp_path: Path) -> Iterator[Any]:
-    """A fresh Chromium profile (``--user-data-dir``) for each test."""
+def _chromium(playwright: Any, profile: Path, bypass_csp: bool) -> Any:
     context = playwright.chromium.launch_persistent_context(
-        str(tmp_path / "chromium-profile"),
+        str(profile),
         executable_path=str(CHROMIUM),
         headless=True,
         args=CHROMIUM_ARGS,
         accept_downloads=True,
         viewport={"width": 1200, "height": 900},
         locale="es-PE",
+        bypass_csp=bypass_csp,
     )
     context.set_default_timeout(15_000)
+    return context
+
+
+@pytest.fixture
+def browser(playwright: Any, tmp_path: Path) -> Iterator[Any]:
+    """A fresh Chromium profile (``--user-data-dir``) for each test.
+
+    It does not enforce the pages' Content-Security-Policy: Playwright's waiting
+    functions evaluate scripts, which the policy forbids. The policy itself is
+    tested with :func:`strict_browser`.
+    """
+    context = _chromium(playwright, tmp_path / "chromium-profile", bypass_csp=True)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def strict_browser(playwright: Any, tmp_path: Path) -> Iterator[Any]:
+    """A fresh Chromium profile that enforces every Content-Security-Policy."""
+    context = _chromium(playwright, tmp_path / "chromium-strict", bypass_csp=False)
     yield context
     context.close()
 

@@ -8,21 +8,27 @@ from typing import Any
 
 
 def test_chat_runs_under_its_policy_and_each_message_has_a_random_id(
-    browser: Any, live_server: str
+    strict_browser: Any, live_server: str
 ) -> None:
-    page = browser.new_page()
+    page = strict_browser.new_page()
     problems: list[str] = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     bodies: list[dict[str, Any]] = []
     page.on(
         "request",
-        lambda r: bodies.append(json.loads(r.post_data or "{}")) if "/api/chat" in r.url else None,
+        lambda r: (
+            bodies.append(json.loads(r.post_data or "{}")) if r.url.endswith("/api/chat") else None
+        ),
     )
     page.goto(live_server)
-    page.locator(".msg.bot", has_text="Salud").first.wait_for()  # the script ran
+    # The script ran: the greeting's menu shows as buttons.
+    page.locator(".options button:enabled", has_text="Salud").first.wait_for()
     page.fill("#text", "4")
     page.press("#text", "Enter")
-    page.locator(".msg.bot", has_text="SIS").first.wait_for()
+    page.locator(".options button:enabled", has_text="SIS").first.wait_for()
+    page.fill("#text", "menu")
+    page.press("#text", "Enter")
+    page.locator(".options button:enabled", has_text="Salud").first.wait_for()
     assert not [p for p in problems if "Content Security Policy" in p], problems
     ids = [body["message_id"] for body in bodies]
     assert len(ids) == 2 and ids[0] != ids[1]
