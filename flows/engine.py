@@ -19,6 +19,7 @@ of the last answer ("¿y cuánto cuesta?"), then understanding (see
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 
@@ -46,6 +47,9 @@ MESSAGES = (
     "repair_person_no_city", "feedback_thanks", "no_aspect", "no_aspect_no_link", "danger_first",
     "danger_check", "danger_person", "danger_orgs", "foreign_consulate",
 )  # fmt: skip
+
+#: Shows one kind of target: (state, id, today) -> the turn.
+Show = Callable[[State, str, date | None], Turn]
 
 EMERGENCY_TOPIC = "emergencias"
 #: Thumbs sent as a whole message: feedback on the last answer.
@@ -85,6 +89,23 @@ class Engine:
         self.languages = LanguageGuesser(kb)
         self.safety = SafetyAnswers(kb, self.render)
         self.aspects = AspectReader(kb)
+        #: How each kind of target (knowledge.targets.TARGET_KINDS) is shown.
+        self.shows: dict[str, Show] = {
+            "menu": self._show_menu,
+            "topic": self._show_topic,
+            "org": self._show_organisation,
+            "consulate": self._show_consulate,
+            "city": self._show_city,
+            "service": self._show_service,
+            "list": self._show_list,
+        }
+        #: How each ``list:`` target is shown.
+        self.lists: dict[str, Callable[[State, date | None], Turn]] = {
+            "consulates": self._list_consulates,
+            "foreign-consulates": self._list_foreign_consulates,
+            "ngos": self._list_ngos,
+            "emergency": self._list_emergency,
+        }
 
     # -- entry point --------------------------------------------------------
 
@@ -107,7 +128,7 @@ class Engine:
             if any(e.kind == "danger" for e in turn.events):
                 # The numbers stay first; the notice follows them.
                 first = turn.replies[0]
-                replies = [replace(first, text=f"{first.text}\n\n{notice}"), *turn.replies[1:]]
+                replies = (replace(first, text=f"{first.text}\n\n{notice}"), *turn.replies[1:])
                 turn = replace(turn, replies=replies)
             else:
                 turn = self._prefixed(turn, notice)
@@ -166,7 +187,7 @@ class Engine:
         if replies:
             last = replies[-1]
             replies[-1] = replace(last, text=f"{last.text}\n\n{notice}")
-        return replace(turn, state=replace(turn.state, welcomed=True), replies=replies)
+        return replace(turn, state=replace(turn.state, welcomed=True), replies=tuple(replies))
 
     # -- global words ---------------------------------------------------------
 
@@ -220,7 +241,7 @@ class Engine:
         turn = self.goto(replace(state, trail=()), "menu:main")
         turn = self._prefixed(turn, self.kb.message("welcome", state.lang))
         if codes:
-            turn.events.append(Event("referral", self.codes[codes[0]]))
+            turn = replace(turn, events=(*turn.events, Event("referral", self.codes[codes[0]])))
         return turn
 
     def _looks_like_code(self, word: str) -> bool:
@@ -231,7 +252,7 @@ class Engine:
 
     def _prefixed(self, turn: Turn, intro: str) -> Turn:
         first = turn.replies[0]
-        replies = [replace(first, text=f"{intro}\n\n{first.text}"), *turn.replies[1:]]
+        replies = (replace(first, text=f"{intro}\n\n{first.text}"), *turn.replies[1:])
         return replace(turn, replies=replies)
 
     def _confirm_delete(self, state: State, norm: str) -> Turn:
@@ -318,7 +339,8 @@ class Engine:
             target = decision.targets[0]
             turn = self.goto(replace(state, alternatives=decision.alternatives), target, today)
             if decision.score < LOW_CONFIDENCE and not target.startswith(("menu:", "city:")):
-                turn.events.append(Event("low_confidence", text, target))
+                low = Event("low_confidence", text, targets=(target,))
+                turn = replace(turn, events=(*turn.events, low))
             if not target.startswith("topic:") or self._area(target) != "protection":
                 turn = replace(turn, state=replace(turn.state, danger=None))
         elif decision.kind == "clarify":
@@ -327,14 +349,14 @@ class Engine:
             turn = Turn(
                 replace(state, options=decision.targets, awaiting=None),
                 [reply],
-                [Event("near_miss", text, ", ".join(decision.targets))],
+                [Event("near_miss", text, targets=decision.targets)],
             )
         else:
             turn = self._not_understood(state, text, decision)
         if possible_danger and dangers:
             check = self.safety.check_line(dangers, lang)
             turn = self._prefixed(turn, check)
-            turn.events.append(Event("danger_check", dangers[0].kind))
+            turn = replace(turn, events=(*turn.events, Event("danger_check", dangers[0].kind)))
         return turn
 
     def _not_understood(self, state: State, text: str, decision: Decision) -> Turn:
@@ -343,12 +365,12 @@ class Engine:
         guesses = (*decision.targets[:2], "menu:main")
         events = [Event("unanswered", text)]
         if decision.targets:
-            events.append(Event("near_miss", text, ", ".join(decision.targets[:2])))
+            events.append(Event("near_miss", text, targets=decision.targets[:2]))
             reply = self.render.choices(self.kb.message("not_understood", lang), guesses, lang)
         else:
             intro = self.kb.message("not_understood_no_guess", lang)
             menu = self.goto(replace(state, trail=()), "menu:main")
-            return replace(self._prefixed(menu, intro), events=events)
+            return replace(self._prefixed(menu, intro), events=tuple(events))
         return Turn(replace(state, options=guesses, awaiting=None), [reply], events)
 
     def _protective(self, state: State, norm: str) -> str | None:
@@ -434,7 +456,7 @@ class Engine:
         if state.city and self.kb.organisations_in(state.city):
             ask = self.kb.message("out_of_scope_ask", lang)
             turn = self._organisations_in(state, state.city, f"{intro}\n\n{ask}")
-            return replace(turn, events=events)
+            return replace(turn, events=tuple(events))
         ask = self.kb.message("out_of_scope_city", lang)
         return Turn(
             replace(state, awaiting="city", options=()), [Reply(f"{intro}\n\n{ask}")], events
@@ -454,14 +476,14 @@ class Engine:
         if not state.last:
             return None
         turn = self._say(state, "feedback_thanks")
-        return replace(turn, events=[Event("feedback", state.last, "up")])
+        return replace(turn, events=(Event("feedback", state.last, rating="up"),))
 
     def _repair(self, state: State, text: str) -> Turn:
         """ "Eso no": an apology, the next-best readings, and the offer of a person."""
         lang = state.lang
-        events = [Event("feedback", state.last, "down")] if state.last else []
+        events = [Event("feedback", state.last, rating="down")] if state.last else []
         if state.last:
-            events.append(Event("near_miss", text, state.last))
+            events.append(Event("near_miss", text, targets=(state.last,)))
         replies = [Reply(self.kb.message("repair", lang))]
         options = tuple(t for t in state.alternatives if t != state.last)[:3]
         if options:
@@ -517,7 +539,7 @@ class Engine:
             reply = Reply("\n".join([header, self.kb.message("no_aspect", lang), *links]))
         else:
             reply = Reply("\n".join([header, self.kb.message("no_aspect_no_link", lang)]))
-        return Turn(state, [reply], [Event("answered", state.last, aspect)])
+        return Turn(state, [reply], [Event("answered", state.last, aspect=aspect)])
 
     def _names_another_entry(self, state: State, norm: str) -> bool:
         """ "¿y el SIS cuánto cuesta?" names a new topic: not a follow-up."""
@@ -541,7 +563,8 @@ class Engine:
         if orgs:
             lines = [self.render.org_line(o) for o in orgs]
             listed = f"list:ngos:{state.city}" if state.city else "list:ngos"
-            return Turn(state, [Reply("\n".join(lines))], [Event("answered", listed, "contact")])
+            answered = Event("answered", listed, aspect="contact")
+            return Turn(state, [Reply("\n".join(lines))], [answered])
         consulates = self.kb.consulates_in(state.city or "")
         if consulates and self._area(state.last or "") == "entry":
             # "¿tienen teléfono ahí?" after the visa for someone in Leticia.
@@ -556,54 +579,69 @@ class Engine:
 
     def goto(self, state: State, target: str, today: date | None = None) -> Turn:
         """Show ``target`` (``menu:…``, ``topic:…``, ``org:…``, ``consulate:…``,
-        ``city:…``, ``list:…``) and move the state there."""
+        ``city:…``, ``service:…``, ``list:…``) and move the state there; the main menu
+        when it names nothing. Each kind of :data:`~knowledge.targets.TARGET_KINDS`
+        has one handler in :attr:`shows`."""
+        if not self.kb.has_target(target):
+            return self.goto(state, "menu:main")
         kind, _, ident = target.partition(":")
+        return self.shows[kind](state, ident, today)
+
+    def _show_menu(self, state: State, ident: str, today: date | None) -> Turn:
+        menu = self.kb.menus[ident]
+        trail = (*state.trail, ident) if ident != "main" else ()
+        new = replace(state, menu=ident, trail=trail, options=tuple(o.target for o in menu.options))
+        answered = [Event("answered", f"menu:{ident}")] if ident != "main" else []
+        return Turn(new, [self.render.menu(menu, state.lang)], answered)
+
+    def _show_topic(self, state: State, ident: str, today: date | None) -> Turn:
         lang = state.lang
-        kb = self.kb
-        answered = [Event("answered", target)]
-        if kind == "menu" and ident in kb.menus:
-            menu = kb.menus[ident]
-            trail = (*state.trail, ident) if ident != "main" else ()
-            new = replace(
-                state, menu=ident, trail=trail, options=tuple(o.target for o in menu.options)
-            )
-            return Turn(new, [self.render.menu(menu, lang)], answered if ident != "main" else [])
-        if kind == "topic" and ident in kb.topics:
-            topic = kb.topics[ident]
-            reply = self.render.topic(topic, lang, today)
-            related = tuple(f"topic:{r}" for r in topic.related)
-            replies = [reply]
-            if related:
-                replies.append(self.render.choices(kb.message("see_also", lang), related, lang))
-            replies[-1] = replace(replies[-1], feedback=True)
-            new = replace(state, last=target, options=related, awaiting=None, service=None)
-            return Turn(new, replies, answered)
-        if kind == "org" and ident in kb.organisations:
-            reply = self.render.organisation(kb.organisations[ident], lang, today)
-            return Turn(replace(state, last=target, awaiting=None, options=()), [reply], answered)
-        if kind == "consulate" and ident in kb.consulates:
-            reply = self.render.consulate(kb.consulates[ident], lang, today)
-            return Turn(replace(state, last=target, awaiting=None, options=()), [reply], answered)
-        if kind == "city" and ident in kb.cities:
-            return self._organisations_in(replace(state, city=ident), ident)
-        if kind == "service" and ident in kb.services:
-            return self._organisations_offering(state, ident)
-        if target == "list:consulates":
-            return Turn(
-                replace(state, last=target, options=()),
-                [self.render.consulates(lang, today)],
-                answered,
-            )
-        if target == "list:foreign-consulates":
-            # An honest "no data": counted with the out-of-scope questions.
-            reply = Reply(kb.message("foreign_consulate", lang))
-            events = [Event("out_of_scope", "")]
-            return Turn(replace(state, last=None, options=()), [reply], events)
-        if target == "list:ngos":
-            if state.city and kb.organisations_in(state.city):
-                return self._organisations_in(state, state.city)
-            return self._ask_city(state)
-        if target == "list:emergency" and EMERGENCY_TOPIC in kb.topics:
+        topic = self.kb.topics[ident]
+        replies = [self.render.topic(topic, lang, today)]
+        related = tuple(f"topic:{r}" for r in topic.related)
+        if related:
+            replies.append(self.render.choices(self.kb.message("see_also", lang), related, lang))
+        replies[-1] = replace(replies[-1], feedback=True)
+        target = f"topic:{ident}"
+        new = replace(state, last=target, options=related, awaiting=None, service=None)
+        return Turn(new, replies, [Event("answered", target)])
+
+    def _show_organisation(self, state: State, ident: str, today: date | None) -> Turn:
+        reply = self.render.organisation(self.kb.organisations[ident], state.lang, today)
+        new = replace(state, last=f"org:{ident}", awaiting=None, options=())
+        return Turn(new, [reply], [Event("answered", f"org:{ident}")])
+
+    def _show_consulate(self, state: State, ident: str, today: date | None) -> Turn:
+        reply = self.render.consulate(self.kb.consulates[ident], state.lang, today)
+        new = replace(state, last=f"consulate:{ident}", awaiting=None, options=())
+        return Turn(new, [reply], [Event("answered", f"consulate:{ident}")])
+
+    def _show_city(self, state: State, ident: str, today: date | None) -> Turn:
+        return self._organisations_in(replace(state, city=ident), ident)
+
+    def _show_service(self, state: State, ident: str, today: date | None) -> Turn:
+        return self._organisations_offering(state, ident)
+
+    def _show_list(self, state: State, ident: str, today: date | None) -> Turn:
+        return self.lists[ident](state, today)
+
+    def _list_consulates(self, state: State, today: date | None) -> Turn:
+        reply = self.render.consulates(state.lang, today)
+        new = replace(state, last="list:consulates", options=())
+        return Turn(new, [reply], [Event("answered", "list:consulates")])
+
+    def _list_foreign_consulates(self, state: State, today: date | None) -> Turn:
+        # An honest "no data": counted with the out-of-scope questions.
+        reply = Reply(self.kb.message("foreign_consulate", state.lang))
+        return Turn(replace(state, last=None, options=()), [reply], [Event("out_of_scope", "")])
+
+    def _list_ngos(self, state: State, today: date | None) -> Turn:
+        if state.city and self.kb.organisations_in(state.city):
+            return self._organisations_in(state, state.city)
+        return self._ask_city(state)
+
+    def _list_emergency(self, state: State, today: date | None) -> Turn:
+        if EMERGENCY_TOPIC in self.kb.topics:
             return self.goto(state, f"topic:{EMERGENCY_TOPIC}", today)
         return self.goto(state, "menu:main")
 

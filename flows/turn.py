@@ -9,7 +9,8 @@ does I/O.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields, replace
+from collections.abc import Iterable
+from dataclasses import KW_ONLY, asdict, dataclass, fields, replace
 from datetime import date
 from typing import Any, Literal
 
@@ -121,31 +122,53 @@ class Reply:
 
 
 EventKind = Literal[
-    "answered",  # value: the target answered (topic:…, org:…, list:ngos:trujillo)
+    "answered",  # value: the target answered (topic:…, org:…, list:ngos:trujillo); aspect
     "referral",  # value: organisation id whose flyer code the user sent
     "unanswered",  # value: the message text (scrubbed before storage)
-    "near_miss",  # value: the message text; detail: best candidate
+    "near_miss",  # value: the message text; targets: the readings nearly matched, best first
     "delete_user",  # the user confirmed deletion of their data
     "opt_out",
     "danger",  # value: the kind of danger answered (never the text)
     "danger_check",  # value: a possible kind; the user was asked whether they are in danger
     "out_of_scope",  # value: the message text (scrubbed before storage)
-    "low_confidence",  # value: the message text; detail: the target answered
-    "feedback",  # value: the target rated; detail: "up" or "down"
+    "low_confidence",  # value: the message text; targets: the target answered
+    "feedback",  # value: the target rated; rating: "up" or "down"
 ]
 
 
 @dataclass(frozen=True)
 class Event:
+    """Something a turn did that storage and statistics record (never the reply itself).
+
+    The fields after ``value`` are keyword-only: ``Event("answered", target, aspect="cost")``.
+    """
+
     kind: EventKind
     value: str = ""
-    detail: str = ""
+    _: KW_ONLY
+    #: answered: the aspect a follow-up asked about ("cost", "contact"); "" for a whole answer.
+    aspect: str = ""
+    #: feedback: "up" or "down".
+    rating: Literal["up", "down", ""] = ""
+    #: near_miss: the readings nearly matched, best first; low_confidence: the target answered.
+    targets: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Turn:
-    """The engine's answer to one :class:`Incoming`."""
+    """The engine's answer to one :class:`Incoming`: immutable, like its parts.
+
+    ``replies`` and ``events`` are tuples; any sequence given to the constructor
+    (or to :func:`dataclasses.replace`) is frozen into one.
+    """
 
     state: State
-    replies: list[Reply] = field(default_factory=list)
-    events: list[Event] = field(default_factory=list)
+    replies: tuple[Reply, ...] = ()
+    events: tuple[Event, ...] = ()
+
+    def __init__(
+        self, state: State, replies: Iterable[Reply] = (), events: Iterable[Event] = ()
+    ) -> None:
+        object.__setattr__(self, "state", state)
+        object.__setattr__(self, "replies", tuple(replies))
+        object.__setattr__(self, "events", tuple(events))

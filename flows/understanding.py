@@ -169,16 +169,12 @@ class Understanding:
         return areas
 
     def area_of(self, target: str) -> str | None:
+        """A menu's area as the menus place it; any other target's by the knowledge's
+        table of target kinds (:meth:`~knowledge.base.KnowledgeBase.area_of`)."""
         kind, _, ident = target.partition(":")
-        if kind == "topic" and ident in self.kb.topics:
-            return self.kb.topics[ident].area
-        if kind == "org":
-            return "ngos"
-        if kind == "consulate":
-            return "entry"
         if kind == "menu":
             return self.menu_area.get(ident)
-        return None
+        return self.kb.area_of(target)
 
     def nationwide_organisations(self, limit: int = 5) -> list[Organisation]:
         """Organisations covering the most cities, as a fallback for uncovered places."""

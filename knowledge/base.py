@@ -18,6 +18,7 @@ from knowledge.schema import (
     Text,
     Topic,
 )
+from knowledge.targets import TARGET_KINDS
 from knowledge.vocabulary import Aspect, ForeignOffices, OtherLanguage, Safety, Said
 
 
@@ -67,6 +68,24 @@ class KnowledgeBase:
             if ident in table:
                 return f"{kind}:{ident}"
         return None
+
+    def has_target(self, target: str) -> bool:
+        """Whether ``target`` (``topic:sis``, ``list:ngos``) names something here, by
+        :data:`~knowledge.targets.TARGET_KINDS`."""
+        kind, _, ident = target.partition(":")
+        spec = TARGET_KINDS.get(kind)
+        if spec is None:
+            return False
+        return ident in getattr(self, spec.table) if spec.table else ident in spec.ids
+
+    def area_of(self, target: str) -> str | None:
+        """The area of a topic, organisation or consulate target; None for the rest."""
+        kind, _, ident = target.partition(":")
+        spec = TARGET_KINDS.get(kind)
+        if spec is not None and spec.area is not None:
+            return spec.area
+        topic = self.topics.get(ident) if kind == "topic" else None
+        return topic.area if topic is not None else None
 
     def message(self, key: str, lang: str, **values: object) -> str:
         """A bot text from the messages table, in ``lang``, with ``{values}`` filled in."""

@@ -20,16 +20,6 @@ from knowledge.schema import AREAS, Entry
 from knowledge.search import index_words
 from knowledge.text import normalise
 
-MENU_KINDS = {
-    "menu": "menus",
-    "topic": "topics",
-    "org": "organisations",
-    "consulate": "consulates",
-    "service": "services",
-    "city": "cities",
-}
-LISTS = {"ngos", "consulates", "emergency"}
-
 
 def _origin(kb: KnowledgeBase, kind: str, entry_id: str) -> str:
     return kb.origins.get(f"{kind}:{entry_id}", "knowledge/data")
@@ -96,9 +86,7 @@ def _check_menus(kb: KnowledgeBase) -> list[Problem]:
     for menu in kb.menus.values():
         where = _origin(kb, "menus", menu.id)
         for index, option in enumerate(menu.options):
-            kind, target = option.target.split(":", 1)
-            ok = target in LISTS if kind == "list" else target in getattr(kb, MENU_KINDS[kind])
-            if not ok:
+            if not kb.has_target(option.target):
                 problems.append(
                     Problem(
                         where,

@@ -37,6 +37,7 @@ from typing import Annotated, Literal
 import phonenumbers
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from knowledge.targets import TARGET_PATTERN
 from knowledge.vocabulary import Aspect, ForeignOffices, OtherLanguage, Safety, Said
 
 LANGUAGES: tuple[str, ...] = ("es", "en")
@@ -295,8 +296,9 @@ class MenuOption(Strict):
     label: Text
     #: ``menu:<id>``, ``topic:<id>``, ``org:<id>``, ``consulate:<id>``,
     #: ``service:<id>`` (organisations offering it), ``city:<id>`` (organisations there),
-    #: ``list:ngos`` (organisations by city) or ``list:consulates``.
-    target: str = Field(pattern=r"^(menu|topic|org|consulate|service|city|list):[a-z0-9-]+$")
+    #: ``list:ngos`` (organisations by city) or ``list:consulates``: a kind of
+    #: :data:`knowledge.targets.TARGET_KINDS`.
+    target: str = Field(pattern=TARGET_PATTERN)
 
 
 class Menu(Strict):

@@ -130,3 +130,42 @@ def test_old_facts_carry_a_confirm_on_the_official_link_line(kb) -> None:  # typ
 def test_a_later_source_changing_a_fact_is_shown_as_an_update(engine: Engine) -> None:
     text = text_of(talk(engine, "visa humanitaria"))
     assert "Actualización" in text and "2024" in text
+
+
+def test_every_kind_of_target_has_one_way_to_be_shown(engine: Engine) -> None:
+    from knowledge.targets import TARGET_KINDS
+
+    assert set(engine.shows) == set(TARGET_KINDS)
+    assert set(engine.lists) == TARGET_KINDS["list"].ids
+    for menu in engine.kb.menus.values():
+        for option in menu.options:
+            turn = engine.goto(State(), option.target)
+            assert turn.replies, option.target
+            events = {e.kind for e in turn.events}
+            assert events & {"answered", "out_of_scope"} or turn.state.awaiting == "city", option
+
+
+def test_a_target_that_names_nothing_shows_the_main_menu(engine: Engine) -> None:
+    for target in ("topic:no-such-topic", "list:nothing", "planet:mars", "menu"):
+        turn = engine.goto(State(), target)
+        assert turn.state.menu == "main" and turn.events == (), target
+
+
+def test_a_turn_is_immutable_and_its_events_are_typed(engine: Engine) -> None:
+    import dataclasses
+
+    import flows
+
+    assert all(hasattr(flows, name) for name in flows.__all__)
+    turn = talk(engine, "hola", "sis gratuito", "👎")
+    assert isinstance(turn.replies, tuple) and isinstance(turn.events, tuple)
+    feedback = next(e for e in turn.events if e.kind == "feedback")
+    assert (feedback.value, feedback.rating) == ("topic:sis-gratuito", "down")
+    with_aspect = talk(engine, "hola", "sis gratuito", "¿y cuánto cuesta?")
+    assert any(e.kind == "answered" and e.aspect == "cost" for e in with_aspect.events)
+    try:
+        turn.events = ()  # type: ignore[misc]
+    except dataclasses.FrozenInstanceError:
+        pass
+    else:
+        raise AssertionError("a Turn can be changed")

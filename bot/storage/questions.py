@@ -26,8 +26,12 @@ def record(connection: Connection, events: Sequence[Event], lang: str, now: date
     if any(e.kind in ("danger", "danger_check") for e in events):
         return
     near_miss = next((e for e in events if e.kind == "near_miss"), None)
-    guesses = near_miss.detail if near_miss else ""
-    rows = [_row(e.value, e.kind, lang, e.detail or guesses, now) for e in events if e.kind in KEPT]
+    guesses = ", ".join(near_miss.targets) if near_miss else ""
+    rows = [
+        _row(e.value, e.kind, lang, ", ".join(e.targets) or guesses, now)
+        for e in events
+        if e.kind in KEPT
+    ]
     if near_miss is not None and not rows:
         rows.append(_row(near_miss.value, "near_miss", lang, guesses, now))
     if rows:

@@ -43,9 +43,9 @@ def event_counts(events: Iterable[Event], first_message: bool) -> list[Count]:
         elif event.kind == "danger":
             counts.append(("danger", event.value))
         elif event.kind == "feedback":
-            counts.append((f"feedback_{event.detail}", event.value))
+            counts.append((f"feedback_{event.rating}", event.value))
         elif event.kind == "low_confidence":
-            counts.append(("low_confidence", event.detail))
+            counts.append(("low_confidence", event.targets[0] if event.targets else ""))
     return counts
 
 
