@@ -54,7 +54,7 @@ Show = Callable[[State, str, date | None], Turn]
 EMERGENCY_TOPIC = "emergencias"
 #: Thumbs sent as a whole message: feedback on the last answer.
 FEEDBACK_EMOJI = {"👍": "feedback up", "👎": "feedback down"}
-#: Messages this short need a certain phrase, or SHORT_DANGER confidence, to read as danger.
+#: Messages this short need SHORT_DANGER confidence (a certain phrase gives 0.99) for danger.
 SHORT_MESSAGE, SHORT_DANGER = 3, 0.8
 #: In safety mode, a follow-up up to this long stays with the danger's help.
 SAFETY_FOLLOW_UP_WORDS = 8
@@ -149,9 +149,9 @@ class Engine:
             if turn is not None:
                 return turn
         dangers = self.understanding.dangers(norm)
-        if self._needs_certainty(state, norm) and not self.understanding.danger_pattern(norm):
+        if self._needs_certainty(state, norm):
             # "no", "eso no", or "¿y para mi hija de 3 años?" after an answer: too little,
-            # or too plainly a follow-up, to read danger in without a certain phrase.
+            # or too plainly a follow-up, to read danger in; a certain phrase still counts.
             dangers = [d for d in dangers if d.confidence >= SHORT_DANGER]
         if dangers and dangers[0].confidence >= DANGER_ANSWER:
             return self.safety.answer(state, dangers, incoming.today, self._protective(state, norm))
@@ -427,12 +427,11 @@ class Engine:
         kind = self.kb.safety.kind(state.danger or "")
         if kind is None:
             return self._not_understood(state, norm, Decision("unknown"))
-        danger = Danger(kind.id, 1.0)
         reply = self.safety.numbers_reply([kind], state.lang)
         turn = self.goto(state, f"topic:{kind.topic}", today) if kind.topic else None
         replies = [reply, *(turn.replies[:1] if turn else [])]
         new = turn.state if turn else state
-        return Turn(new, replies, [Event("danger", danger.kind)])
+        return Turn(new, replies, [Event("danger", kind.id)])
 
     def _intent(self, state: State, intent: str, text: str) -> Turn:
         """Small talk, out of scope: short fitting replies, never logged as unanswered."""

@@ -52,12 +52,8 @@ AGREEMENT = 2
 INTENT_ANSWER = 0.6
 SMALL_TALK_WORDS = 7
 
-#: A hit at least this strong, with no close rival, is answered directly.
+#: A complete phrase hit this strong is the phrase signal at full strength.
 ANSWER_SCORE = 3.0
-#: Hits scoring at least this share of the best one count as close rivals.
-CLOSE_RATIO = 0.9
-#: Weaker than this, a hit is not even offered as a guess.
-GUESS_SCORE = 1.0
 CONTEXT_BOOST = 1.3
 AUDIENCE_BOOST = 1.5
 CITY_BOOST = 1.2
@@ -101,7 +97,6 @@ class Decision:
     kind: Literal["answer", "clarify", "unknown", "intent"]
     targets: tuple[str, ...] = ()
     city: str | None = None
-    safety: bool = False
     score: float = 0.0
     #: Other plausible readings, best first, for repair ("eso no").
     alternatives: tuple[str, ...] = ()
@@ -132,11 +127,6 @@ class Understanding:
         for position, (phrase, _) in enumerate(self.service_phrases):
             if phrase:
                 self.service_phrases_by_word[phrase.split()[0]].append(position)
-
-    def danger_pattern(self, norm: str) -> bool:
-        """The message contains one of the certain danger phrases."""
-        padded = f" {norm} "
-        return any(p in padded for ps in self.models.danger.patterns.values() for p in ps)
 
     def dangers(self, norm: str) -> list[Danger]:
         """Kinds of danger the message describes, most confident first."""

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from knowledge.schema import (
     City,
     Consulate,
+    Keywords,
     Menu,
     Organisation,
     Service,
@@ -19,7 +20,7 @@ from knowledge.schema import (
     Topic,
 )
 from knowledge.targets import TARGET_KINDS
-from knowledge.vocabulary import Aspect, ForeignOffices, OtherLanguage, Safety, Said
+from knowledge.vocabulary import Aspect, ForeignOffices, OtherLanguage, Safety
 
 
 @dataclass
@@ -42,11 +43,11 @@ class KnowledgeBase:
     sources: dict[str, SourceDocument] = field(default_factory=dict)
     messages: dict[str, Text] = field(default_factory=dict)
     #: Example questions per target (``topic:sis``), to train understanding.
-    questions: dict[str, Said] = field(default_factory=dict)
+    questions: dict[str, Keywords] = field(default_factory=dict)
     #: Danger kinds and help numbers; empty when no ``safety.yaml`` is loaded.
     safety: Safety = field(default_factory=Safety)
     #: Examples per intent (``greeting``, ``out_of_scope``, ``repair``…).
-    intent_examples: dict[str, Said] = field(default_factory=dict)
+    intent_examples: dict[str, Keywords] = field(default_factory=dict)
     #: Languages read but answered in Spanish, with their notice.
     other_languages: dict[str, OtherLanguage] = field(default_factory=dict)
     #: Aspects a follow-up can ask about, in the order they are tried.

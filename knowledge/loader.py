@@ -16,8 +16,8 @@ from pydantic import ValidationError
 
 from knowledge.base import KnowledgeBase
 from knowledge.check import validate
+from knowledge.files import KnowledgeFile
 from knowledge.problems import KnowledgeError, Problem
-from knowledge.schema import KnowledgeFile
 
 DATA_DIR = Path(__file__).parent / "data"
 KINDS = ("topics", "organisations", "consulates", "cities", "services", "menus", "sources")

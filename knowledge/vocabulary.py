@@ -33,40 +33,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from knowledge.schema import Keywords, Strict, Text
 
 KindId = str
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Said(_Strict):
-    """Messages in each language."""
-
-    es: list[str] = Field(default_factory=list)
-    en: list[str] = Field(default_factory=list)
-
-    def all(self) -> list[str]:
-        return [*self.es, *self.en]
-
-
-class Words(_Strict):
-    es: str = Field(min_length=1)
-    en: str = Field(min_length=1)
-
-    def get(self, lang: str) -> str:
-        return self.en if lang == "en" else self.es
-
-
-class HelpNumber(_Strict):
+class HelpNumber(Strict):
     """A public help number and what it is for."""
 
     number: str = Field(pattern=r"^\d{3,4}$")
     #: The option to choose in the line's menu ("113, opción 5").
     press: int | None = None
-    label: Words
+    label: Text
     #: Where the number was published (outlet or page, and date).
     source: str | dict[str, Any] = ""
     #: For editors only, never shown.
@@ -79,23 +59,23 @@ class HelpNumber(_Strict):
         return f"{self.number}, {'option' if lang == 'en' else 'opción'} {self.press}"
 
 
-class DangerKind(_Strict):
+class DangerKind(Strict):
     id: KindId = Field(pattern=r"^[a-z_]+$")
-    title: Words
+    title: Text
     #: Help numbers that fit this danger, most fitting first (see ``numbers``).
     numbers: list[str] = Field(default_factory=list)
     #: The help topic shown after the numbers.
     topic: str | None = None
     #: Service tags of organisations that help with this kind of danger.
     services: list[str] = Field(default_factory=list)
-    reply: Words
-    examples: Said
-    patterns: Said = Field(default_factory=Said)
+    reply: Text
+    examples: Keywords
+    patterns: Keywords = Field(default_factory=Keywords)
 
 
-class Safety(_Strict):
+class Safety(Strict):
     kinds: list[DangerKind] = Field(default_factory=list)
-    ordinary: Said = Field(default_factory=Said)
+    ordinary: Keywords = Field(default_factory=Keywords)
     numbers: list[HelpNumber] = Field(default_factory=list)
 
     def kind(self, kind_id: str) -> DangerKind | None:
@@ -105,27 +85,27 @@ class Safety(_Strict):
         return next((n for n in self.numbers if n.number == number), None)
 
 
-class OtherLanguage(_Strict):
+class OtherLanguage(Strict):
     """A language Pana reads but answers in Spanish, with a notice in that language."""
 
     notice: str = Field(min_length=1)
     #: Frequent words of that language that are rare in Spanish and English.
     markers: list[str] = Field(min_length=5)
-    #: Words translated to Spanish before understanding ("lekol" -> "colegio").
+    #: Text translated to Spanish before understanding ("lekol" -> "colegio").
     glossary: dict[str, str] = Field(default_factory=dict)
 
 
-class Aspect(_Strict):
+class Aspect(Strict):
     """One aspect a follow-up can ask about (cost, duration, documents…)."""
 
-    label: Words
+    label: Text
     #: How people ask for it ("cuanto cuesta", "how much").
     asks: list[str] = Field(min_length=1)
-    #: Words that show a fact is about it ("s/", "gratis"); empty: contacts only.
+    #: Text that show a fact is about it ("s/", "gratis"); empty: contacts only.
     marks: list[str] = Field(default_factory=list)
 
 
-class ForeignOffices(_Strict):
+class ForeignOffices(Strict):
     """Words that tell "consulado de Venezuela en Lima" from "consulado del Perú en Quito"."""
 
     office_words: list[str] = Field(min_length=1)

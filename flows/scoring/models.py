@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from functools import lru_cache
 
 from flows.scoring.bm25 import BM25
 from flows.scoring.danger import DangerClassifier
@@ -71,12 +70,6 @@ def documents_of(kb: KnowledgeBase, examples: dict[str, list[str]]) -> dict[str,
     return documents
 
 
-def _area(kb: KnowledgeBase, ident: str) -> str | None:
-    if ident in kb.topics:
-        return kb.topics[ident].area
-    return "ngos" if ident in kb.organisations else "entry" if ident in kb.consulates else None
-
-
 def fit_models(kb: KnowledgeBase) -> Models:
     examples = examples_of(kb)
     documents = documents_of(kb, examples)
@@ -87,7 +80,7 @@ def fit_models(kb: KnowledgeBase) -> Models:
     ordinary = kb.safety.ordinary.all() + [
         text
         for ident, said in kb.questions.items()
-        if _area(kb, ident) not in ("protection", None)
+        if kb.area_of(kb.target_of(ident) or "") not in ("protection", None)
         for text in said.all()
     ]
     key = hashlib.sha256(
@@ -96,9 +89,8 @@ def fit_models(kb: KnowledgeBase) -> Models:
     return _fit(key, examples, documents, danger_examples, danger_patterns, ordinary)
 
 
-@lru_cache(maxsize=4)
-def _cached(key: str) -> dict[str, Models]:
-    return {}
+#: Models already fitted, by the hash of what they were fitted on.
+_FITTED: dict[str, Models] = {}
 
 
 def _fit(
@@ -109,9 +101,8 @@ def _fit(
     danger_patterns: dict[str, list[str]],
     ordinary: list[str],
 ) -> Models:
-    cache = _cached(key)
-    if "models" in cache:
-        return cache["models"]
+    if key in _FITTED:
+        return _FITTED[key]
     from knowledge.text import normalise
 
     texts = [t for items in examples.values() for t in items]
@@ -129,5 +120,7 @@ def _fit(
         features=vectoriser.size,
     )
     models = Models(vectoriser, BM25.fit(documents), ExampleIndex.fit(examples, vectoriser), danger)
-    cache["models"] = models
+    if len(_FITTED) >= 4:  # a process sees one knowledge base, tests a few
+        _FITTED.clear()
+    _FITTED[key] = models
     return models
