@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -33,21 +34,27 @@ class FloodWindow:
 
 
 class RateWindow:
-    """Counts events in the current minute; ``allow()`` is False past the limit."""
+    """At most ``per_minute`` events in any 60 seconds; ``allow()`` is False past it.
+
+    A sliding window, not a calendar minute: a calendar minute would let twice
+    the limit through in two seconds that straddle its boundary (60 login guesses
+    instead of 30). Refused events are not counted.
+    """
 
     def __init__(self, per_minute: int) -> None:
         self.per_minute = per_minute
         self._lock = threading.Lock()
-        self._window = 0
-        self._count = 0
+        self._times: deque[float] = deque()
 
     def allow(self, now: float | None = None) -> bool:
-        minute = int((now if now is not None else time.monotonic()) // 60)
+        now = now if now is not None else time.monotonic()
         with self._lock:
-            if minute != self._window:
-                self._window, self._count = minute, 0
-            self._count += 1
-            return self._count <= self.per_minute
+            while self._times and self._times[0] <= now - 60:
+                self._times.popleft()
+            if len(self._times) >= self.per_minute:
+                return False
+            self._times.append(now)
+            return True
 
 
 class KeyedRateLimiter:
