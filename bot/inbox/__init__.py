@@ -1,0 +1,1 @@
+"""The staff inbox: conversations handed off to a person at a partner organisation."""
