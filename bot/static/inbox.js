@@ -299,7 +299,7 @@
 
   function clock(iso) {
     var moment = new Date(iso);
-    var options = { hour: "2-digit", minute: "2-digit" };
+    var options = { hour: "2-digit", minute: "2-digit", hour12: false };
     if (moment.toDateString() !== new Date().toDateString()) {
       options.day = "numeric";
       options.month = "short";
