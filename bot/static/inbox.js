@@ -279,6 +279,7 @@
     toggle.setAttribute("lang", w("other_language"));
     showSound();
     showMe();
+    showBadge(attention || 0);
     renderQueue();
     if (detail) renderConversation(detail);
   }
