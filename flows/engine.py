@@ -75,17 +75,23 @@ class Engine:
     """Answers messages from one knowledge base.
 
     ``stale_after_days``: answers whose facts are older carry a "confirm on
-    the official link" line. ``retention_days`` is quoted in the privacy notice.
+    the official link" line. ``retention_days`` and ``handoff_days`` (how long a closed
+    hand-off's messages are kept) are quoted in the privacy notice.
     """
 
     def __init__(
-        self, kb: KnowledgeBase, stale_after_days: int = 730, retention_days: int = 90
+        self,
+        kb: KnowledgeBase,
+        stale_after_days: int = 730,
+        retention_days: int = 90,
+        handoff_days: int = 30,
     ) -> None:
         self.kb = kb
         self.render = Renderer(kb, stale_after_days)
         self.understanding = Understanding(kb)
         self.cities: CityFinder = self.understanding.cities
         self.retention_days = retention_days
+        self.handoff_days = handoff_days
         self.codes = {org.code.lower(): org.id for org in kb.organisations.values()}
         self.languages = LanguageGuesser(kb)
         self.safety = SafetyAnswers(kb, self.render)
@@ -272,7 +278,8 @@ class Engine:
         if norm in intents.HELP:
             return self._say(state, "help")
         if norm in intents.PRIVACY or "privacidad" in norm.split():
-            return self._say(state, "privacy", days=self.retention_days)
+            days, handoff_days = self.retention_days, self.handoff_days
+            return self._say(state, "privacy", days=days, handoff_days=handoff_days)
         if intents.is_delete_request(norm):
             return Turn(
                 replace(state, awaiting="delete", options=()),
