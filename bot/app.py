@@ -27,7 +27,9 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from bot import admin, logs
 from bot.channels import telegram, twilio, web
+from bot.handoff.store import Conflict
 from bot.helpline import Busy
+from bot.inbox import api as inbox_api
 from bot.limits import KeyedRateLimiter
 from bot.migrate import upgrade
 from bot.runtime import Runtime, RuntimeDep, build_runtime
@@ -108,8 +110,12 @@ async def _purge_periodically(runtime: Runtime) -> None:
     while True:
         await asyncio.sleep(PURGE_EVERY_SECONDS)
         try:
+            settings = runtime.settings
             removed = await run_in_threadpool(
-                purge_expired, runtime.database, runtime.settings.retention_days
+                purge_expired,
+                runtime.database,
+                settings.retention_days,
+                handoff_days=settings.handoff_retention_days,
             )
             log.info("retention purge", extra=removed)
         except Exception:
@@ -134,6 +140,7 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
             log.error("database unavailable at start; migrations will be retried")
             migrator = asyncio.create_task(_migrate_when_possible(runtime))
         purger = asyncio.create_task(_purge_periodically(runtime))
+        runtime.outbox.start()
         bot = app.state.telegram_bot
         try:
             yield
@@ -146,6 +153,7 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
             if bot is not None:
                 with contextlib.suppress(Exception):
                     await bot.shutdown()
+            await run_in_threadpool(runtime.outbox.stop)
             runtime.helpline.close()
             runtime.dispose()
 
@@ -206,6 +214,8 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
         ]
         return JSONResponse({"detail": detail}, status_code=422)
 
+    app.add_exception_handler(Conflict, inbox_api.conflict)
+
     @app.exception_handler(ClientDisconnect)
     async def client_gone(request: Request, exc: Exception) -> Response:
         # The client hung up mid-body: nobody to answer, nothing to log but a line.
@@ -232,4 +242,9 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
     app.include_router(telegram.router)
     app.include_router(web.router)
     app.include_router(admin.router)
+    app.include_router(inbox_api.router)
+    with contextlib.suppress(ImportError):  # the page arrives with the inbox's own change
+        from bot.inbox import pages
+
+        app.include_router(pages.router)
     return app

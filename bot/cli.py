@@ -9,6 +9,9 @@ pana unanswered [--days N]                       what people asked that Pana cou
 pana purge                                       delete data older than RETENTION_DAYS
 pana flyer --org CODE [--lang es|en] [--out F]   printable flyer (PDF, PNG; A4 and A5)
 pana telegram set-webhook                        register the Telegram webhook
+pana staff add --org CODE --name N --email E [--role agent|coordinator]
+                                                 an inbox account (prints its password once)
+pana staff list | pana staff revoke --email E    the accounts; end one and its sessions
 """
 
 from __future__ import annotations
@@ -143,7 +146,11 @@ def _purge(_: argparse.Namespace) -> int:
 
     os.umask(0o077)
     settings = Settings()
-    removed = purge_expired(make_database(settings.database_url), settings.retention_days)
+    removed = purge_expired(
+        make_database(settings.database_url),
+        settings.retention_days,
+        handoff_days=settings.handoff_retention_days,
+    )
     print(
         f"removed {removed['conversations']} conversation(s), {removed['deliveries']} "
         f"delivery record(s) and {removed['questions']} unanswered question(s) older than "
@@ -166,6 +173,48 @@ def _telegram(args: argparse.Namespace) -> int:
     ok = asyncio.run(set_webhook(bot, settings.public_base_url, settings.telegram_webhook_secret))
     print("webhook registered" if ok else "Telegram refused the webhook")
     return 0 if ok else 1
+
+
+def _staff(args: argparse.Namespace) -> int:
+    from bot.database import make_database
+    from bot.inbox import accounts
+    from bot.migrate import upgrade
+    from knowledge import load_knowledge
+
+    settings = Settings()
+    database = make_database(settings.database_url)
+    upgrade(database)
+    if args.action == "list":
+        for member, active in accounts.list_staff(database):
+            state = "active" if active else "revoked"
+            print(f"{member.org:<16} {member.role:<12} {state:<8} {member.name} <{member.email}>")
+        return 0
+    if not args.email:
+        print("--email is needed", file=sys.stderr)
+        return 2
+    if args.action == "revoke":
+        if not accounts.revoke(database, args.email):
+            print(f"no account for {args.email}", file=sys.stderr)
+            return 1
+        print(f"{args.email}: revoked, sessions ended")
+        return 0
+    kb = load_knowledge()
+    wanted = (args.org or "").lower()
+    org = next((o for o in kb.organisations.values() if wanted in (o.id, o.code.lower())), None)
+    if org is None or not args.name:
+        codes = ", ".join(sorted(o.code for o in kb.organisations.values()))
+        print(f"--name and --org (one of: {codes}) are needed", file=sys.stderr)
+        return 2
+    password = os.environ.get("PANA_STAFF_PASSWORD") or None
+    try:
+        password = accounts.add_staff(database, org.id, args.name, args.email, args.role, password)
+    except accounts.AccountError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    print(f"{args.email} ({args.role}) can now answer hand-offs for {org.name} at /inbox.")
+    if not os.environ.get("PANA_STAFF_PASSWORD"):
+        print(f"Password (shown once; give it to them privately): {password}")
+    return 0
 
 
 def parser() -> argparse.ArgumentParser:
@@ -213,6 +262,14 @@ def parser() -> argparse.ArgumentParser:
     flyer.add_argument("--out", help="PDF path (default flyer-<org>-<lang>.pdf)")
     flyer.add_argument("--dpi", type=int, default=150, choices=[100, 150, 200, 300])
     flyer.set_defaults(run=_flyer)
+
+    staff = commands.add_parser("staff", help="inbox accounts for partner organisations")
+    staff.add_argument("action", choices=["add", "list", "revoke"])
+    staff.add_argument("--org", help="organisation id or referral code (add)")
+    staff.add_argument("--name", help="the person's name (add)")
+    staff.add_argument("--email", help="their e-mail, used to log in")
+    staff.add_argument("--role", choices=["agent", "coordinator"], default="agent")
+    staff.set_defaults(run=_staff)
 
     tg = commands.add_parser("telegram", help="Telegram tasks")
     tg.add_argument("action", choices=["set-webhook"])

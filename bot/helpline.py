@@ -17,7 +17,9 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-from dataclasses import dataclass, field
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection
@@ -26,6 +28,8 @@ from sqlalchemy import Engine as Database
 from bot.database import checkpoint
 from bot.delivery import ledger
 from bot.delivery.confirmations import ConfirmationQueue
+from bot.handoff import store as handoffs
+from bot.handoff.sealing import Sealer
 from bot.limits import FloodWindow, RateWindow
 from bot.privacy import pseudonymise
 from bot.storage import conversations, questions, retention, statistics
@@ -37,6 +41,8 @@ log = logging.getLogger("pana.helpline")
 
 #: Messages this module says itself, from the messages table.
 MESSAGES = ("slow_down",)
+#: How long the list of organisations with staff is reused before it is read again.
+STAFFED_SECONDS = 10.0
 
 
 class Busy(Exception):
@@ -76,6 +82,7 @@ class Helpline:
         key: bytes,
         user_messages_per_minute: int = 20,
         global_messages_per_minute: int = 3000,
+        sealer: Sealer | None = None,
     ) -> None:
         self.engine = engine
         self.database = database
@@ -86,6 +93,9 @@ class Helpline:
         #: Shared by every worker of one server run (``pana serve`` sets PANA_GENERATION).
         self.generation = os.environ.get("PANA_GENERATION") or secrets.token_hex(8)
         self.confirmations = ConfirmationQueue(database)
+        #: Seals hand-off messages and addresses (HANDOFF_KEY); tests may leave it derived.
+        self.sealer = sealer or Sealer(key)
+        self._staffed: tuple[float, tuple[str, ...]] = (-STAFFED_SECONDS, ())
 
     def pseudonym(self, channel: str, platform_id: str) -> str:
         return pseudonymise(self.key, channel, platform_id)
@@ -99,6 +109,7 @@ class Helpline:
         now: datetime | None = None,
         confirm_later: bool = False,
         referral: str | None = None,
+        reply_to: Mapping[str, str] | None = None,
     ) -> Outcome:
         """Handle one message; see the module docstring for the guarantees.
 
@@ -107,6 +118,8 @@ class Helpline:
         until then a retry from a restarted server gets the same replies again.
         ``referral``: the organisation whose link opened the channel (the web
         chat's ``/?ref=CODE``), counted if this is the person's first message.
+        ``reply_to``: where a staff member's reply would go (the platform's address),
+        stored sealed only while the person is in a hand-off.
         Raises :class:`Busy` above the global ceiling, having stored nothing.
         """
         now = now or datetime.now(UTC)
@@ -124,6 +137,7 @@ class Helpline:
                         now,
                         confirm_later,
                         referral,
+                        reply_to,
                     )
                     if outcome.duplicate:
                         # The delivery was already taken: undo this attempt's writes.
@@ -178,6 +192,7 @@ class Helpline:
         now: datetime,
         confirm_later: bool,
         referral: str | None = None,
+        reply_to: Mapping[str, str] | None = None,
     ) -> Outcome:
         """One transaction: lock the person, answer, take the delivery key, then write.
 
@@ -201,6 +216,7 @@ class Helpline:
             log.warning("global ceiling reached: answering busy", extra={"channel": channel})
             raise Busy
         else:
+            incoming = replace(incoming, now=now, staffed=self.staffed(connection))
             turn = self.engine.handle(state, incoming)
             outcome = Outcome(replies=list(turn.replies))
         unsent = outcome.replies if confirm_later else None
@@ -211,6 +227,7 @@ class Helpline:
         if turn is not None and any(e.kind == "delete_user" for e in turn.events):
             statistics.add(connection, now.date(), channel, counts)
             retention.forget(connection, pseudonym)
+            handoffs.forget(connection, pseudonym)
             outcome.forgot_user = True
             return outcome
         if turn is not None:
@@ -218,10 +235,26 @@ class Helpline:
             if referral and first_message and ("referral", referral) not in counts:
                 counts.append(("referral", referral))
             questions.record(connection, turn.events, turn.state.lang, now)
+            if state.handoff or turn.state.handoff or state.awaiting == "consent":
+                handoffs.record_turn(
+                    connection, self.sealer, pseudonym, channel, turn.events, state, reply_to, now
+                )
             state = turn.state
         statistics.add(connection, now.date(), channel, counts)
         conversations.save(connection, pseudonym, state, now, window)
         return outcome
+
+    def staffed(self, connection: Connection) -> tuple[str, ...]:
+        """Organisations whose staff take hand-offs, read at most every few seconds."""
+        read_at, orgs = self._staffed
+        if time.monotonic() - read_at >= STAFFED_SECONDS:
+            orgs = handoffs.staffed_organisations(connection)
+            self._staffed = (time.monotonic(), orgs)
+        return orgs
+
+    def forget_staffed(self) -> None:
+        """Read the organisations with staff again on the next message (an account changed)."""
+        self._staffed = (-STAFFED_SECONDS, ())
 
     # -- delivery -------------------------------------------------------------
 

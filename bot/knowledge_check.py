@@ -15,14 +15,14 @@ from __future__ import annotations
 from bot import app, helpline
 from bot.channels import telegram, twilio, web
 from bot.flyer import content as flyer
-from flows import engine
+from flows import engine, handoff
 from flows.render import Renderer
 from knowledge.base import KnowledgeBase
 from knowledge.check import validate
 from knowledge.problems import Problem
 
 #: The modules that say something from the messages table, each with its ``MESSAGES``.
-SPEAKERS = (engine, helpline, app, twilio, telegram, web, flyer)
+SPEAKERS = (engine, handoff, helpline, app, twilio, telegram, web, flyer)
 
 
 def required_messages() -> tuple[str, ...]:

@@ -15,6 +15,13 @@
   :func:`bot.privacy.scrub`), with no user id; deleted after ``RETENTION_DAYS``.
 - ``admin_sessions``: one row per dashboard login (a hash of the cookie's id).
 - ``health_probes``: empty except during a ``/healthz`` check.
+- ``staff`` and ``staff_sessions``: the partner organisations' people who answer
+  hand-offs (argon2 password hashes) and their logins (hashes of session ids).
+- ``handoffs`` and ``handoff_messages``: a conversation a person has taken over,
+  only after the person consented. The messages and the address needed to
+  reply (phone number or Telegram chat) are encrypted (Fernet, ``HANDOFF_KEY``);
+  the address is deleted at close, the messages ``HANDOFF_RETENTION_DAYS`` after.
+  Staff see a short pseudonym, never the address.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, DateTime, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -106,3 +113,89 @@ class HealthProbe(Base):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Staff(Base):
+    """A person of a partner organisation who answers hand-offs in ``/inbox``."""
+
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    #: The organisation id (``ocasiven``); each sees only its own conversations.
+    org: Mapped[str] = mapped_column(String(40), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    #: ``agent`` (the inbox) or ``coordinator`` (the inbox and the dashboard).
+    role: Mapped[str] = mapped_column(String(16))
+    #: argon2id hash (argon2-cffi); the password itself is never stored.
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class StaffSession(Base):
+    """A staff login. Logging out or revoking the account ends it at once."""
+
+    __tablename__ = "staff_sessions"
+
+    #: SHA-256 of the random session id in the cookie.
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(Integer, index=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class Handoff(Base):
+    """A conversation a partner organisation's staff took over, with the person's consent."""
+
+    __tablename__ = "handoffs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    pseudonym: Mapped[str] = mapped_column(String(64), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    org: Mapped[str] = mapped_column(String(40), index=True)
+    #: ``waiting``, ``claimed`` or ``closed``.
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    claimed_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    #: Where replies go (encrypted JSON); None for the web chat and after close.
+    address: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: What the bot last answered (a target) and the person's city, as context for staff.
+    topic: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    city: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    outcome: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    #: The person's last message: WhatsApp allows free text for 24 hours after it.
+    last_inbound_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: When the WhatsApp template was last sent (once per closed window).
+    template_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class HandoffMessage(Base):
+    """One message of a hand-off: the person's, a staff reply, or a note (claimed, closed).
+
+    A staff reply (``out``) is also the outbox: ``pending`` until a sender takes it,
+    ``sending`` while it does, then Twilio's statuses; ``held`` while WhatsApp's
+    24-hour window is closed.
+    """
+
+    __tablename__ = "handoff_messages"
+    __table_args__ = (UniqueConstraint("handoff_id", "key", name="uq_handoff_message_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    handoff_id: Mapped[int] = mapped_column(Integer, index=True)
+    #: ``in`` (the person), ``out`` (to the person), ``note`` (for staff only).
+    direction: Mapped[str] = mapped_column(String(8))
+    #: ``text``, ``template`` (WhatsApp's approved message) or ``notice`` (the bot's).
+    kind: Mapped[str] = mapped_column(String(12), default="text")
+    #: Encrypted text.
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    staff_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    status: Mapped[str | None] = mapped_column(String(16), nullable=True, index=True)
+    #: Twilio's message SID or Telegram's message id, once sent.
+    provider_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    error: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    #: The sender's own id for the reply, so a double click or a retry sends once.
+    key: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    #: When a sender took it; a stale ``sending`` is checked with the platform after a crash.
+    sending_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

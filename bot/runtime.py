@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -17,6 +17,10 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.database import make_database, make_reader, make_sessions, opened_file_is_configured
+from bot.handoff.desk import Desk
+from bot.handoff.outbox import Outbox
+from bot.handoff.sealing import Sealer
+from bot.handoff.senders import Sender, TelegramSender, TwilioSender
 from bot.helpline import Helpline
 from bot.models import HealthProbe
 from bot.settings import Settings
@@ -35,6 +39,9 @@ class Runtime:
     #: Read-only connections for the dashboard: they never hold up a message.
     reader: Database
     read_sessions: sessionmaker[Session]
+    #: The staff inbox's operations, and the thread that sends their replies.
+    desk: Desk
+    outbox: Outbox
 
     def database_problem(self) -> str | None:
         """None when the database takes a write and gives it back; otherwise what is wrong.
@@ -70,7 +77,9 @@ class Runtime:
 
 def build_engine(settings: Settings, kb: KnowledgeBase | None = None) -> Engine:
     kb = kb or load_knowledge()
-    return Engine(kb, settings.stale_after_days, settings.retention_days)
+    return Engine(
+        kb, settings.stale_after_days, settings.retention_days, settings.handoff_retention_days
+    )
 
 
 def build_runtime(settings: Settings, kb: KnowledgeBase | None = None) -> Runtime:
@@ -83,6 +92,21 @@ def build_runtime(settings: Settings, kb: KnowledgeBase | None = None) -> Runtim
         settings.secret_key,
         settings.user_messages_per_minute,
         settings.global_messages_per_minute,
+        sealer=Sealer(settings.handoff_secret),
+    )
+    outbox = Outbox(
+        database,
+        helpline.sealer,
+        senders(settings),
+        engine.handoffs.name,
+        stale_after=timedelta(seconds=settings.outbox_stale_seconds),
+    )
+    desk = Desk(
+        database,
+        helpline.sealer,
+        engine,
+        template_configured=bool(settings.twilio_reply_template_sid),
+        wake=outbox.wake,
     )
     return Runtime(
         settings,
@@ -93,7 +117,29 @@ def build_runtime(settings: Settings, kb: KnowledgeBase | None = None) -> Runtim
         helpline,
         reader,
         make_sessions(reader),
+        desk,
+        outbox,
     )
+
+
+def senders(settings: Settings) -> dict[str, Sender]:
+    """A sender per channel that is configured to send replies on its own."""
+    found: dict[str, Sender] = {}
+    if settings.twilio_account_sid and settings.twilio_auth_token:
+        base = settings.public_base_url.rstrip("/")
+        twilio = TwilioSender(
+            settings.twilio_account_sid,
+            settings.twilio_auth_token,
+            settings.twilio_api_base_url,
+            status_callback=f"{base}/webhooks/twilio/status" if base else None,
+            template_sid=settings.twilio_reply_template_sid,
+        )
+        found["whatsapp"] = found["sms"] = twilio
+    if settings.telegram_bot_token:
+        found["telegram"] = TelegramSender(
+            settings.telegram_bot_token, settings.telegram_api_base_url
+        )
+    return found
 
 
 def get_runtime(request: Request) -> Runtime:

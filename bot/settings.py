@@ -44,6 +44,14 @@ class Settings(BaseSettings):
     #: on a client address then uses the connecting address itself.
     forwarded_allow_ips: str = ""
     twilio_auth_token: str = ""
+    #: Twilio's account SID (``AC…``), to send staff replies through the REST API.
+    twilio_account_sid: str = ""
+    #: Twilio's REST API; tests point it at a fake on loopback.
+    twilio_api_base_url: str = "https://api.twilio.com"
+    #: An approved WhatsApp template (Content SID, ``HX…``) sent when a staff reply falls
+    #: outside WhatsApp's 24-hour window: "Tienes una respuesta de {{1}}…". Empty: the
+    #: reply waits until the person writes.
+    twilio_reply_template_sid: str = ""
     #: The WhatsApp number people write to, E.164, for flyers (``+51999999999``).
     whatsapp_number: str = ""
     telegram_bot_token: str = ""
@@ -53,6 +61,15 @@ class Settings(BaseSettings):
     telegram_api_base_url: str = "https://api.telegram.org/bot"
     #: Key for pseudonyms (HMAC-SHA256), 32 bytes or more. Required in production.
     pseudonym_key: str = ""
+    #: Key that encrypts hand-off messages and addresses (any random 32+ characters,
+    #: ``openssl rand -hex 32``). Required in production; generated into ``data/`` otherwise.
+    handoff_key: str = ""
+    #: Days a closed hand-off's messages are kept for the organisation, then deleted.
+    handoff_retention_days: int = Field(default=30, ge=1)
+    #: A staff reply still "sending" after this many seconds was left by a process that
+    #: died mid-send: it is checked with Twilio and sent only if it never left. Keep it
+    #: well above the 20-second send timeout.
+    outbox_stale_seconds: int = Field(default=60, ge=1)
     #: Token for the /admin dashboard; empty disables it. 32+ characters in production.
     admin_token: str = ""
     #: Answers whose facts are older than this many days get a "confirm" line.
@@ -82,8 +99,12 @@ class Settings(BaseSettings):
     def _production_needs_keys(self) -> Settings:
         if self.pseudonym_key and len(self.pseudonym_key.encode()) < MIN_KEY_BYTES:
             raise ValueError(f"PSEUDONYM_KEY must be at least {MIN_KEY_BYTES} bytes")
+        if self.handoff_key and len(self.handoff_key.encode()) < MIN_KEY_BYTES:
+            raise ValueError(f"HANDOFF_KEY must be at least {MIN_KEY_BYTES} bytes")
         if self.pana_env != "production":
             return self
+        if not self.handoff_key:
+            raise ValueError(f"HANDOFF_KEY ({MIN_KEY_BYTES}+ bytes) is required in production")
         if not self.pseudonym_key:
             raise ValueError(f"PSEUDONYM_KEY ({MIN_KEY_BYTES}+ bytes) is required in production")
         if self.admin_token and len(self.admin_token) < MIN_ADMIN_TOKEN_LENGTH:
@@ -104,17 +125,12 @@ class Settings(BaseSettings):
         Raises ValueError for a key file shorter than 32 bytes (an empty file
         would otherwise give an empty HMAC key) or one that cannot be read.
         """
-        if self.pseudonym_key:
-            return self.pseudonym_key.encode()
-        path = DATA_DIR / "pseudonym.key"
-        _create_key_file(path)
-        key = path.read_bytes().strip()
-        if len(key) < MIN_KEY_BYTES:
-            raise ValueError(
-                f"{path} holds {len(key)} bytes; a pseudonym key needs {MIN_KEY_BYTES} or more "
-                "(delete the file to have a new one generated, or set PSEUDONYM_KEY)"
-            )
-        return key
+        return self.pseudonym_key.encode() if self.pseudonym_key else _key_file("pseudonym")
+
+    @cached_property
+    def handoff_secret(self) -> bytes:
+        """The hand-off encryption key; in development, generated into ``data/handoff.key``."""
+        return self.handoff_key.encode() if self.handoff_key else _key_file("handoff")
 
     @property
     def twilio_enabled(self) -> bool:
@@ -123,6 +139,19 @@ class Settings(BaseSettings):
     @property
     def telegram_enabled(self) -> bool:
         return bool(self.telegram_bot_token)
+
+
+def _key_file(name: str) -> bytes:
+    """The key in ``data/<name>.key``, created on first use (development only)."""
+    path = DATA_DIR / f"{name}.key"
+    _create_key_file(path)
+    key = path.read_bytes().strip()
+    if len(key) < MIN_KEY_BYTES:
+        raise ValueError(
+            f"{path} holds {len(key)} bytes; a key needs {MIN_KEY_BYTES} or more "
+            f"(delete the file to have a new one generated, or set {name.upper()}_KEY)"
+        )
+    return key
 
 
 def _create_key_file(path: Path) -> None:

@@ -25,6 +25,7 @@ from datetime import date
 
 from flows import intents
 from flows.aspects import AspectReader
+from flows.handoff import Handoffs, asks_for_person, leaves
 from flows.language import LanguageGuesser
 from flows.places import CityFinder
 from flows.render import Renderer
@@ -74,21 +75,28 @@ class Engine:
     """Answers messages from one knowledge base.
 
     ``stale_after_days``: answers whose facts are older carry a "confirm on
-    the official link" line. ``retention_days`` is quoted in the privacy notice.
+    the official link" line. ``retention_days`` and ``handoff_days`` (how long a closed
+    hand-off's messages are kept) are quoted in the privacy notice.
     """
 
     def __init__(
-        self, kb: KnowledgeBase, stale_after_days: int = 730, retention_days: int = 90
+        self,
+        kb: KnowledgeBase,
+        stale_after_days: int = 730,
+        retention_days: int = 90,
+        handoff_days: int = 30,
     ) -> None:
         self.kb = kb
         self.render = Renderer(kb, stale_after_days)
         self.understanding = Understanding(kb)
         self.cities: CityFinder = self.understanding.cities
         self.retention_days = retention_days
+        self.handoff_days = handoff_days
         self.codes = {org.code.lower(): org.id for org in kb.organisations.values()}
         self.languages = LanguageGuesser(kb)
         self.safety = SafetyAnswers(kb, self.render)
         self.aspects = AspectReader(kb)
+        self.handoffs = Handoffs(kb)
         #: How each kind of target (knowledge.targets.TARGET_KINDS) is shown.
         self.shows: dict[str, Show] = {
             "menu": self._show_menu,
@@ -121,6 +129,11 @@ class Engine:
         first_contact = not state.welcomed
         state = replace(state, lang=lang, opted_out=False)
         turn = self._dispatch(state, incoming, text, norm)
+        if turn.state.repairs and turn.state.repairs == state.repairs:
+            # Only "eso no" twice in a row counts: anything else in between starts again.
+            turn = replace(turn, state=replace(turn.state, repairs=0))
+        elif turn.state.repairs >= 2:
+            turn = self._offer_person_after_repairs(turn, incoming)
         if first_contact:
             turn = self._with_welcome(turn, lang)
         if other and turn.replies:
@@ -144,6 +157,13 @@ class Engine:
             return self._say(state, "okay" if text.strip() else "empty")
         if state.awaiting == "delete":
             return self._confirm_delete(state, norm)
+        if state.handoff:
+            return self._in_handoff(state, incoming, text, norm)
+        if state.awaiting == "consent":
+            turn = self.handoffs.consent(state, norm, incoming.now)
+            if turn is not None:
+                return turn
+            state = replace(state, awaiting=None, offered=None)
         for step in (self._command, self._choice):
             turn = step(state, norm)
             if turn is not None:
@@ -154,7 +174,13 @@ class Engine:
             # or too plainly a follow-up, to read danger in; a certain phrase still counts.
             dangers = [d for d in dangers if d.confidence >= SHORT_DANGER]
         if dangers and dangers[0].confidence >= DANGER_ANSWER:
-            return self.safety.answer(state, dangers, incoming.today, self._protective(state, norm))
+            turn = self.safety.answer(state, dangers, incoming.today, self._protective(state, norm))
+            return self._offer_person_after(turn, incoming)
+        if asks_for_person(norm):
+            mention = self.cities.find(norm)
+            partner = self.handoffs.partner(state, incoming, mention.city if mention else None)
+            if partner is not None:
+                return self.handoffs.offer(state, partner, incoming.now)
         for step in (self._small_talk, self._feedback):
             turn = step(state, norm)
             if turn is not None:
@@ -163,6 +189,58 @@ class Engine:
         if turn is None:
             turn = self._understand(state, norm, text, incoming.today, lang, dangers)
         return turn
+
+    # -- a person ---------------------------------------------------------------
+
+    def _in_handoff(self, state: State, incoming: Incoming, text: str, norm: str) -> Turn:
+        """A person reads this conversation: relay the message, answer only what is ours."""
+        if leaves(norm):
+            new, line, event = self.handoffs.left(state)
+            turn = self._prefixed(self.goto(replace(new, trail=()), "menu:main"), line)
+            return replace(turn, events=(event, *turn.events))
+        if norm in intents.STOP or intents.is_delete_request(norm):
+            turn = self._command(state, norm)
+            if turn is not None:
+                if turn.state.handoff is None:  # "stop": no more messages, so no hand-off
+                    turn = replace(turn, events=(Event("handoff_end", state.handoff), *turn.events))
+                return turn
+        turn = self.handoffs.relay(state, incoming, text)
+        dangers = self.understanding.dangers(norm) if norm else []
+        if dangers and dangers[0].confidence >= DANGER_ANSWER:
+            # Nobody may be reading yet: the fitting numbers now, and the message still goes.
+            kinds = self.safety.kinds(dangers)
+            reply = self.safety.numbers_reply(kinds, state.lang)
+            events = (*(Event("danger", k.id) for k in kinds), *turn.events)
+            turn = Turn(turn.state, (reply, *turn.replies), events)
+        return turn
+
+    def _offer_person_after(self, turn: Turn, incoming: Incoming) -> Turn:
+        """After a danger answer: the offer of a person, when a partner has staff."""
+        partner = self.handoffs.partner(turn.state, incoming)
+        if partner is None:
+            return turn
+        line = self.kb.message(
+            "handoff_danger_offer", turn.state.lang, org=self.handoffs.name(partner.id)
+        )
+        return replace(turn, replies=(*turn.replies, Reply(line)))
+
+    def _offer_person_after_repairs(self, turn: Turn, incoming: Incoming) -> Turn:
+        """ "Eso no" twice in a row: the bot has failed twice, so a person is offered."""
+        partner = self.handoffs.partner(turn.state, incoming)
+        if partner is None:
+            return turn
+        state = replace(turn.state, repairs=0)
+        offer = self.handoffs.offer(state, partner, incoming.now)
+        offer = self._prefixed(offer, self.kb.message("handoff_repair_offer", state.lang))
+        return replace(offer, events=turn.events)
+
+    def end_handoff(self, state: State) -> Turn:
+        """Staff closed the conversation from the inbox: the person is told."""
+        return self.handoffs.ended(state)
+
+    def transfer_handoff(self, state: State, org: str) -> Turn:
+        """Staff passed the conversation to ``org``: the person is told who reads now."""
+        return self.handoffs.transferred(state, org)
 
     # -- helpers ------------------------------------------------------------
 
@@ -200,7 +278,8 @@ class Engine:
         if norm in intents.HELP:
             return self._say(state, "help")
         if norm in intents.PRIVACY or "privacidad" in norm.split():
-            return self._say(state, "privacy", days=self.retention_days)
+            days, handoff_days = self.retention_days, self.handoff_days
+            return self._say(state, "privacy", days=days, handoff_days=handoff_days)
         if intents.is_delete_request(norm):
             return Turn(
                 replace(state, awaiting="delete", options=()),
@@ -291,7 +370,7 @@ class Engine:
             return self._say(state, "thanks")
         if intents.is_only(norm, intents.OKAY):
             return self._say(state, "okay")
-        if intents.contains_phrase(norm, intents.PERSON):
+        if asks_for_person(norm):
             mention = self.cities.find(norm)
             city = mention.city if mention else state.city
             if city and self.kb.organisations_in(city):
@@ -498,7 +577,9 @@ class Engine:
             replies.append(Reply("\n".join([intro, *(self.render.org_line(o) for o in orgs)])))
         else:
             replies.append(Reply(self.kb.message("repair_person_no_city", lang)))
-        new = replace(state, options=options, alternatives=(), awaiting=None)
+        new = replace(
+            state, options=options, alternatives=(), awaiting=None, repairs=state.repairs + 1
+        )
         return Turn(new, replies, events)
 
     def _follow_up_aspect(self, state: State, norm: str, today: date | None) -> Turn | None:

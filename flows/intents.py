@@ -61,6 +61,23 @@ PERSON = (
     "real person", "a human", "speak to someone", "speak with someone", "hablar con un asesor",
     "hablar con una persona real", "atencion humana", "alguien real",
 )
+#: A whole message that asks for a person ("persona", as the bot's own offers say to write).
+PERSON_WORDS = frozenset({
+    "persona", "person", "humano", "human", "agente", "agent", "asesor", "una persona",
+    "a person", "operador", "hablar con persona",
+})
+#: Answers to the hand-off's consent question (1 Sí / 2 No).
+CONSENT_YES = frozenset({
+    "1", "si", "yes", "acepto", "si acepto", "aceptar", "ok", "dale", "claro", "i agree",
+    "agree", "de acuerdo", "si por favor", "yes please", "sip", "va",
+})
+CONSENT_NO = frozenset({
+    "2", "no", "no acepto", "no gracias", "no thanks", "nope", "mejor no", "cancelar", "cancel",
+})
+#: Leaves a hand-off (besides the menu words).
+EXIT = frozenset({
+    "salir", "exit", "quit", "terminar", "cerrar", "salir del chat", "finalizar", "leave",
+})
 ENGLISH = frozenset({
     "english", "ingles", "in english", "en ingles", "speak english", "english please",
 })

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import KW_ONLY, asdict, dataclass, fields, replace
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal
 
 Channel = Literal["whatsapp", "sms", "telegram", "web", "console"]
@@ -45,6 +45,10 @@ class Incoming:
     language_hint: str | None = None
     #: Today's date where the user is; used to flag answers that may be out of date.
     today: date | None = None
+    #: The moment the message arrived (aware), to tell whether a partner is open now.
+    now: datetime | None = None
+    #: Organisations whose staff can take a hand-off (ids): the helpline fills it in.
+    staffed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,12 @@ class State:
     service: str | None = None
     #: Other readings of the last question, best first, offered if the user says "eso no".
     alternatives: tuple[str, ...] = ()
+    #: The organisation whose staff read this conversation now (an open hand-off).
+    handoff: str | None = None
+    #: The organisation offered for a hand-off, while consent is awaited.
+    offered: str | None = None
+    #: "Eso no" said this many times in a row: the second time, a person is offered.
+    repairs: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -133,6 +143,9 @@ EventKind = Literal[
     "out_of_scope",  # value: the message text (scrubbed before storage)
     "low_confidence",  # value: the message text; targets: the target answered
     "feedback",  # value: the target rated; rating: "up" or "down"
+    "handoff_open",  # value: the organisation id; the person consented
+    "handoff_message",  # value: the person's text, for the staff inbox (stored encrypted)
+    "handoff_end",  # value: the organisation id; the person left the hand-off
 ]
 
 

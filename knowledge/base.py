@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from knowledge.handoff import HandoffDesk
 from knowledge.schema import (
     City,
     Consulate,
@@ -56,6 +57,8 @@ class KnowledgeBase:
     area_services: dict[str, str] = field(default_factory=dict)
     #: Other countries' offices in Peru, told apart from Peru's consulates abroad.
     foreign_offices: ForeignOffices | None = None
+    #: When partner organisations answer a hand-off, and how fast.
+    handoff: HandoffDesk = field(default_factory=HandoffDesk)
     #: Where each entry was read from, ``"kind:id" -> "path"``, for error reports.
     origins: dict[str, str] = field(default_factory=dict)
 

@@ -149,6 +149,30 @@ def _check_keyword_collisions(kb: KnowledgeBase) -> list[Problem]:
     return problems
 
 
+def _check_handoff(kb: KnowledgeBase) -> list[Problem]:
+    """Every partner desk names a known organisation, once, and known cities."""
+    where = "knowledge/data/handoff.yaml"
+    problems, seen = [], set()
+    for index, desk in enumerate(kb.handoff.partners):
+        field = f"handoff.partners[{index}]"
+        if desk.org not in kb.organisations:
+            problems.append(Problem(where, field, f"unknown organisation {desk.org!r}"))
+        if desk.org in seen:
+            problems.append(Problem(where, field, f"{desk.org!r} is listed twice"))
+        seen.add(desk.org)
+        problems += [
+            Problem(where, field, f"unknown city {city!r}")
+            for city in desk.cities
+            if city not in kb.cities
+        ]
+    problems += [
+        Problem(where, "handoff.numbers", f"{number} is not in safety.yaml's numbers")
+        for number in kb.handoff.numbers
+        if kb.safety.kinds and kb.safety.number(number) is None
+    ]
+    return problems
+
+
 def validate(kb: KnowledgeBase, required: Iterable[str] = ()) -> list[Problem]:
     """Every problem in ``kb``, loaded by :func:`knowledge.loader.load_files`; empty when
     all is well. ``required``: the keys of the messages the code says, each of which
@@ -161,6 +185,7 @@ def validate(kb: KnowledgeBase, required: Iterable[str] = ()) -> list[Problem]:
     problems += _check_related(kb)
     problems += _check_keyword_collisions(kb)
     problems += check_vocabulary(kb)
+    problems += _check_handoff(kb)
     problems += content_problems(kb)
     problems += [
         Problem("knowledge/data/messages.yaml", f"messages.{key}", "missing message")

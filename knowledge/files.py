@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
+from knowledge.handoff import HandoffDesk
 from knowledge.schema import (
     City,
     Consulate,
@@ -45,6 +46,8 @@ class KnowledgeFile(Strict):
     area_services: dict[str, str] = Field(default_factory=dict)
     #: Other countries' offices in Peru (``intents.yaml``).
     foreign_offices: ForeignOffices | None = None
+    #: Partner organisations' hours and wait for a hand-off (``handoff.yaml``).
+    handoff: HandoffDesk | None = None
 
     @model_validator(mode="after")
     def _not_empty(self) -> KnowledgeFile:
@@ -57,6 +60,7 @@ class KnowledgeFile(Strict):
                 self.aspects,
                 self.area_services,
                 self.foreign_offices,
+                self.handoff,
                 self.topics,
                 self.organisations,
                 self.consulates,

@@ -88,6 +88,8 @@ def load_files(root: Path = DATA_DIR) -> tuple[KnowledgeBase, list[Problem]]:
         kb.aspects.update(content.aspects)
         kb.area_services.update(content.area_services)
         kb.foreign_offices = content.foreign_offices or kb.foreign_offices
+        if content.handoff is not None:
+            kb.handoff = content.handoff
         if content.safety is not None:
             if kb.safety.kinds:
                 problems.append(Problem(rel, "safety", "a second safety section"))

@@ -24,11 +24,14 @@ from datetime import UTC, datetime
 from fastapi import HTTPException, Request, Response
 from sqlalchemy import delete, insert, select
 
+from bot.inbox import accounts
 from bot.limits import KeyedRateLimiter, RateWindow
 from bot.models import AdminSession
 from bot.runtime import Runtime
 
 COOKIE = "pana_admin"
+#: The inbox's session cookie: a coordinator's opens the dashboard too.
+STAFF_COOKIE = "pana_staff"
 SESSION_SECONDS = 12 * 3600
 #: Wrong guesses allowed per client address and minute.
 LOGIN_ATTEMPTS_PER_MINUTE = 10
@@ -36,9 +39,10 @@ LOGIN_ATTEMPTS_PER_MINUTE = 10
 GLOBAL_LOGIN_ATTEMPTS_PER_MINUTE = 30
 
 
-def enabled(runtime: Runtime) -> None:
-    """404 unless ``ADMIN_TOKEN`` is set: an unconfigured dashboard is not there at all."""
-    if not runtime.settings.admin_token:
+def enabled(runtime: Runtime, request: Request | None = None) -> None:
+    """404 unless ``ADMIN_TOKEN`` is set or the request carries a staff session (a
+    coordinator's, checked by :func:`logged_in`): an unconfigured dashboard is not there."""
+    if not runtime.settings.admin_token and not (request and request.cookies.get(STAFF_COOKIE)):
         raise HTTPException(404)
 
 
@@ -73,14 +77,15 @@ def _session_id(request: Request, runtime: Runtime, now: float) -> str | None:
 
 
 def logged_in(request: Request, runtime: Runtime, now: float | None = None) -> bool:
-    """True when the request's session cookie is valid and its session was not ended.
+    """True when the request's session cookie is valid and its session was not ended, or
+    it carries the inbox session of a coordinator (staff who also see the dashboard).
 
-    Reads the database (through the read-only database): call it off the event loop.
+    Reads the database: call it off the event loop.
     """
     moment = now or time.time()
     session_id = _session_id(request, runtime, moment)
     if session_id is None:
-        return False
+        return _coordinator(request, runtime)
     with runtime.reader.connect() as connection:
         expires_at = connection.scalar(
             select(AdminSession.expires_at).where(AdminSession.id_hash == _hash(session_id))
@@ -90,6 +95,12 @@ def logged_in(request: Request, runtime: Runtime, now: float | None = None) -> b
     if expires_at.tzinfo is None:
         expires_at = expires_at.replace(tzinfo=UTC)
     return expires_at.timestamp() >= moment
+
+
+def _coordinator(request: Request, runtime: Runtime) -> bool:
+    with runtime.database.connect() as connection:
+        staff = accounts.session_member(connection, request.cookies.get(STAFF_COOKIE, ""))
+    return staff is not None and staff.role == "coordinator"
 
 
 def start_session(response: Response, runtime: Runtime, now: float | None = None) -> None:

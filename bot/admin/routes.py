@@ -123,15 +123,15 @@ def _with_language(path: str, lang: str) -> str:
 
 
 @router.get("/admin.css")
-async def stylesheet(runtime: RuntimeDep) -> Response:
-    auth.enabled(runtime)
+async def stylesheet(request: Request, runtime: RuntimeDep) -> Response:
+    auth.enabled(runtime, request)
     css = STYLESHEET.read_text(encoding="utf-8")
     return _secured(Response(css, media_type="text/css"))
 
 
 @router.get("/login")
 async def login_page(request: Request, runtime: RuntimeDep, lang: str = "") -> Response:
-    auth.enabled(runtime)
+    auth.enabled(runtime, request)
     lang = language(lang)
     if await run_in_threadpool(auth.logged_in, request, runtime):
         return _secured(RedirectResponse(_with_language("/admin", lang), status_code=303))
@@ -146,7 +146,7 @@ async def login(
     token: Annotated[str, Form(max_length=512)] = "",
     lang: Annotated[str, Form(max_length=8)] = "",
 ) -> Response:
-    auth.enabled(runtime)
+    auth.enabled(runtime, request)
     lang = language(lang)
     if not auth.allow_attempt(request):
         error, status = "too_many_attempts", 429
@@ -163,7 +163,7 @@ async def login(
 
 @router.post("/logout")
 async def logout(request: Request, runtime: RuntimeDep) -> Response:
-    auth.enabled(runtime)
+    auth.enabled(runtime, request)
     response = RedirectResponse("/admin/login", status_code=303)
     await run_in_threadpool(auth.end_session, request, response, runtime)
     return _secured(response)
@@ -179,7 +179,7 @@ async def dashboard(
     end: str = "",
     lang: str = "",
 ) -> Response:
-    auth.enabled(runtime)
+    auth.enabled(runtime, request)
     lang = language(lang)
     if not await run_in_threadpool(auth.logged_in, request, runtime):
         return _secured(RedirectResponse(_with_language("/admin/login", lang), status_code=303))
@@ -228,7 +228,7 @@ async def export(
     end: str = "",
     lang: str = "",
 ) -> Response:
-    auth.enabled(runtime)
+    auth.enabled(runtime, request)
     lang = language(lang)
     if not await run_in_threadpool(auth.logged_in, request, runtime):
         raise HTTPException(401, "log in at /admin/login first")

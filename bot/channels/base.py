@@ -30,7 +30,7 @@ calls :func:`answer`. ``tests/test_channels.py`` adds one this way.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Protocol, TypeVar
@@ -57,6 +57,9 @@ class Inbound:
     delivery_id: str | None
     #: The organisation whose link opened the channel (the web chat's ``/?ref=CODE``).
     referral: str | None = None
+    #: Where a later reply would go (Twilio's From and To, a Telegram chat): stored,
+    #: sealed, only while a person reads the conversation (a hand-off).
+    reply_to: Mapping[str, str] | None = None
 
 
 InboundT = TypeVar("InboundT", bound=Inbound)
@@ -108,6 +111,7 @@ async def answer(runtime: Runtime, channel: Channel[InboundT], inbound: InboundT
         inbound.delivery_id,
         confirm_later=channel.confirm_later,
         referral=inbound.referral,
+        reply_to=inbound.reply_to,
     )
     try:
         outcome = await run_in_threadpool(receive)

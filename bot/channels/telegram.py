@@ -143,7 +143,12 @@ class Telegram(Channel[TelegramInbound]):
             lang = query.from_user.language_code
             incoming = Incoming("telegram", query.data or "", language_hint=lang, today=today)
             return TelegramInbound(
-                incoming, str(query.from_user.id), delivery_id, None, chat, query
+                incoming,
+                str(query.from_user.id),
+                delivery_id,
+                reply_to={"chat_id": str(chat)},
+                chat_id=chat,
+                button=query,
             )
         message = update.message or update.edited_message
         if message is None or message.from_user is None:
@@ -168,7 +173,11 @@ class Telegram(Channel[TelegramInbound]):
             today=today,
         )
         return TelegramInbound(
-            incoming, str(message.from_user.id), delivery_id, None, message.chat.id
+            incoming,
+            str(message.from_user.id),
+            delivery_id,
+            reply_to={"chat_id": str(message.chat.id)},
+            chat_id=message.chat.id,
         )
 
     def render(self, inbound: TelegramInbound, replies: Sequence[Reply]) -> Response:

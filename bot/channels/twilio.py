@@ -24,6 +24,7 @@ from typing import Annotated
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from starlette.concurrency import run_in_threadpool
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
@@ -65,6 +66,16 @@ def signed_url(request: Request, public_base_url: str) -> str:
 
 async def verified_form(request: Request, runtime: RuntimeDep) -> dict[str, str]:
     """The posted fields, after checking the signature; 403 otherwise (a route dependency)."""
+    form = await signed_form(request, runtime)
+    for name, pattern in STANDARD_FIELDS.items():
+        if not pattern.fullmatch(form.get(name, "").strip()):
+            log.warning("signed Twilio request without a valid %s", name)
+            raise HTTPException(400, f"missing or malformed {name}")
+    return form
+
+
+async def signed_form(request: Request, runtime: RuntimeDep) -> dict[str, str]:
+    """The posted fields of any request Twilio signed (a message or a status callback)."""
     token = runtime.settings.twilio_auth_token
     if not token:
         raise HTTPException(403, "Twilio is not configured")
@@ -76,14 +87,11 @@ async def verified_form(request: Request, runtime: RuntimeDep) -> dict[str, str]
     if not signature or not RequestValidator(token).validate(url, form, signature):
         log.warning("rejected unsigned or wrongly signed Twilio request")
         raise HTTPException(403, "invalid signature")
-    for name, pattern in STANDARD_FIELDS.items():
-        if not pattern.fullmatch(form.get(name, "").strip()):
-            log.warning("signed Twilio request without a valid %s", name)
-            raise HTTPException(400, f"missing or malformed {name}")
     return form
 
 
 VerifiedForm = Annotated[dict[str, str], Depends(verified_form)]
+SignedForm = Annotated[dict[str, str], Depends(signed_form)]
 
 
 class Twilio(Channel[Inbound]):
@@ -110,7 +118,9 @@ class Twilio(Channel[Inbound]):
             today=date.today(),
         )
         platform_id = sender.split(":", 1)[1] if whatsapp else sender
-        return Inbound(incoming, platform_id, payload["MessageSid"].strip())
+        ours = payload.get("To", "").strip()
+        reply_to = {"to": sender, "from": ours} if ours else None
+        return Inbound(incoming, platform_id, payload["MessageSid"].strip(), reply_to=reply_to)
 
     def render(self, inbound: Inbound, replies: Sequence[Reply]) -> Response:
         """One ``<Message>`` per piece: WhatsApp's cut at 1,600 characters, SMS's short forms."""
@@ -187,3 +197,16 @@ async def twilio_webhook(form: VerifiedForm, runtime: RuntimeDep) -> Response:
 async def twilio_fallback(form: VerifiedForm, runtime: RuntimeDep) -> Response:
     """Twilio's fallback URL: a static reply that needs no database."""
     return twiml([runtime.kb.message("busy", "es")])
+
+
+@router.post("/webhooks/twilio/status", tags=["channels"])
+async def twilio_status(form: SignedForm, runtime: RuntimeDep) -> Response:
+    """Twilio's status callback for a staff reply: queued, sent, delivered, read, failed."""
+    sid = form.get("MessageSid", "").strip()
+    status = form.get("MessageStatus", "").strip().lower()
+    if not STANDARD_FIELDS["MessageSid"].fullmatch(sid) or not status.isalpha():
+        raise HTTPException(400, "missing or malformed MessageSid or MessageStatus")
+    code = form.get("ErrorCode", "").strip()
+    error = f"Twilio {code}" if code and code != "0" else None
+    await run_in_threadpool(runtime.desk.record_status, sid, status, error)
+    return Response(status_code=204)

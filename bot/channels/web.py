@@ -184,3 +184,27 @@ async def chat(body: ChatRequest, request: Request, runtime: RuntimeDep) -> Resp
     _allow(request, runtime, body.user_id)
     channel = WebChat.of(runtime)
     return await answer(runtime, channel, channel.parse(body))
+
+
+class UpdatesRequest(BaseModel):
+    """The page asks whether a person has written to it (during a hand-off)."""
+
+    user_id: str = USER_ID
+
+
+class UpdatesResponse(BaseModel):
+    replies: list[ChatReply]
+    #: A person reads this conversation now: the page asks again sooner.
+    handoff: bool
+
+
+@router.post("/api/chat/updates", response_model=UpdatesResponse, tags=["web chat"])
+async def updates(body: UpdatesRequest, request: Request, runtime: RuntimeDep) -> Response:
+    """Replies written later by a person (a hand-off), delivered once each."""
+    limiter = request.app.state.web_limiter
+    if not limiter.allow(f"updates:{body.user_id}", limit=limiter.per_minute * 4):
+        raise HTTPException(429, runtime.kb.message("slow_down", "es"))
+    pseudonym = runtime.helpline.pseudonym("web", body.user_id)
+    texts, in_handoff = await run_in_threadpool(runtime.desk.web_updates, pseudonym)
+    replies = [ChatReply(text=text) for text in texts]
+    return JSONResponse(UpdatesResponse(replies=replies, handoff=in_handoff).model_dump())

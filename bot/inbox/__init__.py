@@ -1,1 +1,1 @@
-"""The staff inbox: conversations handed off to a person at a partner organisation."""
+"""The staff inbox at ``/inbox``: accounts and sessions, the JSON API, the page."""

@@ -12,6 +12,8 @@ from sqlalchemy import Connection, delete
 from sqlalchemy import Engine as Database
 
 from bot.database import checkpoint
+from bot.handoff import store as handoff_store
+from bot.inbox.accounts import purge_sessions
 from bot.storage.tables import ADMIN_SESSIONS, CONVERSATIONS, DELIVERIES, PROBES, QUESTIONS
 
 
@@ -22,15 +24,23 @@ def forget(connection: Connection, pseudonym: str) -> None:
 
 
 def purge_expired(
-    database: Database, older_than_days: int, now: datetime | None = None
+    database: Database,
+    older_than_days: int,
+    now: datetime | None = None,
+    handoff_days: int = 30,
 ) -> dict[str, int]:
     """Delete conversations, delivery records and unanswered questions older than
     ``older_than_days`` (conversations: unused that long), and expired dashboard
     sessions, in a transaction of its own; the counts removed (``pana purge``, and
-    every 6 hours inside the server)."""
+    every 6 hours inside the server). Hand-offs closed more than ``handoff_days``
+    ago go with their messages (``HANDOFF_RETENTION_DAYS``)."""
     now = now or datetime.now(UTC)
     with database.begin() as connection:
         removed = purge(connection, now - timedelta(days=older_than_days), now)
+        handoffs = handoff_store.purge(connection, handoff_days, now)
+        purge_sessions(connection, now)
+    if handoffs:
+        removed["handoffs"] = handoffs
     if any(removed.values()):
         checkpoint(database)
     return removed
