@@ -30,6 +30,7 @@ from bot.channels import telegram, twilio, web
 from bot.handoff.store import Conflict
 from bot.helpline import Busy
 from bot.inbox import api as inbox_api
+from bot.inbox import pages as inbox_pages
 from bot.limits import KeyedRateLimiter
 from bot.migrate import upgrade
 from bot.runtime import Runtime, RuntimeDep, build_runtime
@@ -243,8 +244,5 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
     app.include_router(web.router)
     app.include_router(admin.router)
     app.include_router(inbox_api.router)
-    with contextlib.suppress(ImportError):  # the page arrives with the inbox's own change
-        from bot.inbox import pages
-
-        app.include_router(pages.router)
+    app.include_router(inbox_pages.router)
     return app

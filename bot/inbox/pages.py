@@ -1,4 +1,5 @@
-"""The staff inbox's page at ``/inbox``, with its script and stylesheet.
+"""The staff inbox's page at ``/inbox``, with its scripts (the page's words are one of
+them, a table per language) and its stylesheet.
 
 The page is static: everything it shows it asks of the JSON API under
 ``/inbox/api`` (:mod:`bot.inbox.api`), polling for what changed. It is served
@@ -58,6 +59,11 @@ def _asset(path: Path, media_type: str) -> Response:
 @router.get("/inbox.js")
 async def script() -> Response:
     return _asset(STATIC / "inbox.js", "text/javascript")
+
+
+@router.get("/inbox-words.js")
+async def words() -> Response:
+    return _asset(STATIC / "inbox-words.js", "text/javascript")
 
 
 @router.get("/inbox.css")

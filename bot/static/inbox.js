@@ -2,7 +2,7 @@
  *
  * It polls (the queue every 3 s, the open conversation every 2 s), so nothing
  * needs a reload; the server decides what a staff member may see. Words live in
- * the WORDS table, one per language, Spanish first. No inline handlers, no
+ * inbox-words.js, one table per language, Spanish first. No inline handlers, no
  * inline styles: the page's Content-Security-Policy allows neither. */
 (function () {
   "use strict";
@@ -12,192 +12,7 @@
   var LANGUAGE_KEY = "pana-inbox-lang";
   var SOUND_KEY = "pana-inbox-sound";
 
-  var WORDS = {
-    es: {
-      other_language: "en",
-      other_language_name: "English",
-      title: "Bandeja · Pana",
-      brand: "bandeja",
-      account: "Cuenta",
-      sound: "Sonido",
-      sound_on: "Sonido activado para mensajes nuevos",
-      sound_off: "Sonido desactivado",
-      log_out: "Salir",
-      log_in_title: "Entrar a la bandeja",
-      log_in_hint: "Con la cuenta que te dio tu organización.",
-      email: "Correo",
-      password: "Contraseña",
-      log_in: "Entrar",
-      wrong_login: "El correo o la contraseña no son correctos.",
-      too_many: "Demasiados intentos. Espera un minuto y vuelve a intentarlo.",
-      logged_out: "Cerraste la sesión.",
-      session_ended: "Tu sesión terminó. Vuelve a entrar.",
-      queue: "Conversaciones",
-      waiting_group: "En espera",
-      claimed_group: "Atendiendo",
-      no_waiting: "Nadie espera ahora.",
-      no_claimed: "Ninguna conversación en curso.",
-      pick: "Elige una conversación de la lista.",
-      back: "← Conversaciones",
-      messages: "Mensajes",
-      unanswered: "{n} sin responder",
-      badge: "{n} mensajes sin responder",
-      waiting_for: "Espera desde hace {t}",
-      last_message: "Último mensaje hace {t}",
-      under_a_minute: "menos de 1 min",
-      minutes: "{n} min",
-      hours: "{n} h",
-      days: "{n} días",
-      one_day: "1 día",
-      claimed_by: "Atendida por {name}",
-      claimed_by_you: "Atendida por ti",
-      status_waiting: "En espera",
-      status_closed: "Cerrada",
-      no_topic: "sin tema",
-      person: "Persona",
-      system: "Pana",
-      channel_whatsapp: "WhatsApp",
-      channel_sms: "SMS",
-      channel_telegram: "Telegram",
-      channel_web: "Chat web",
-      delivery: "Entrega: {s}",
-      state_pending: "pendiente",
-      state_sending: "enviando",
-      state_queued: "en cola",
-      state_sent: "enviado",
-      state_delivered: "entregado",
-      state_read: "leído",
-      state_failed: "falló",
-      state_undelivered: "no entregado",
-      state_held: "retenido hasta que la persona escriba",
-      error: "Error: {e}",
-      window_template:
-        "Pasaron más de 24 horas desde el último mensaje de esta persona por WhatsApp. " +
-        "Al responder se le enviará una plantilla aprobada para avisarle; tu respuesta " +
-        "le llegará cuando escriba.",
-      window_wait:
-        "Pasaron más de 24 horas desde el último mensaje de esta persona por WhatsApp. " +
-        "Tu respuesta esperará hasta que la persona escriba.",
-      held_template:
-        "Se envió la plantilla de aviso. Tu respuesta le llegará cuando la persona escriba.",
-      held_no_template: "Tu respuesta esperará hasta que la persona escriba.",
-      claim: "Atender esta conversación",
-      claimed_note: "La atiende {name}. Solo quien la atiende puede responder.",
-      already_claimed: "Ya la atiende {name}.",
-      reply_label: "Tu respuesta",
-      send: "Enviar",
-      sending: "Enviando…",
-      send_failed: "No se pudo enviar. Tu texto sigue en el cuadro; vuelve a intentarlo.",
-      manage: "Transferir o cerrar",
-      transfer_to: "Transferir a",
-      transfer: "Transferir",
-      transferred: "Conversación transferida a {name}.",
-      close_as: "Cerrar como",
-      close: "Cerrar conversación",
-      closed: "Conversación cerrada.",
-      closed_note: "Esta conversación está cerrada.",
-      outcome_resolved: "Resuelta",
-      outcome_referred: "Derivada a otro servicio",
-      outcome_no_reply: "La persona no respondió",
-      outcome_other: "Otro",
-      gone: "Esa conversación ya no está en tu bandeja.",
-      offline: "No se pudo conectar con el servidor. Reintentando…",
-      failed: "Algo salió mal. Vuelve a intentarlo.",
-      locale: "es-PE"
-    },
-    en: {
-      other_language: "es",
-      other_language_name: "Español",
-      title: "Inbox · Pana",
-      brand: "inbox",
-      account: "Account",
-      sound: "Sound",
-      sound_on: "Sound on for new messages",
-      sound_off: "Sound off",
-      log_out: "Log out",
-      log_in_title: "Log in to the inbox",
-      log_in_hint: "With the account your organisation gave you.",
-      email: "Email",
-      password: "Password",
-      log_in: "Log in",
-      wrong_login: "The email or the password is not right.",
-      too_many: "Too many attempts. Wait a minute and try again.",
-      logged_out: "You logged out.",
-      session_ended: "Your session ended. Log in again.",
-      queue: "Conversations",
-      waiting_group: "Waiting",
-      claimed_group: "In progress",
-      no_waiting: "Nobody is waiting now.",
-      no_claimed: "No conversation in progress.",
-      pick: "Choose a conversation from the list.",
-      back: "← Conversations",
-      messages: "Messages",
-      unanswered: "{n} unanswered",
-      badge: "{n} unanswered messages",
-      waiting_for: "Waiting for {t}",
-      last_message: "Last message {t} ago",
-      under_a_minute: "under 1 min",
-      minutes: "{n} min",
-      hours: "{n} h",
-      days: "{n} days",
-      one_day: "1 day",
-      claimed_by: "Taken by {name}",
-      claimed_by_you: "Taken by you",
-      status_waiting: "Waiting",
-      status_closed: "Closed",
-      no_topic: "no topic",
-      person: "Person",
-      system: "Pana",
-      channel_whatsapp: "WhatsApp",
-      channel_sms: "SMS",
-      channel_telegram: "Telegram",
-      channel_web: "Web chat",
-      delivery: "Delivery: {s}",
-      state_pending: "pending",
-      state_sending: "sending",
-      state_queued: "queued",
-      state_sent: "sent",
-      state_delivered: "delivered",
-      state_read: "read",
-      state_failed: "failed",
-      state_undelivered: "undelivered",
-      state_held: "held until the person writes",
-      error: "Error: {e}",
-      window_template:
-        "More than 24 hours have passed since this person's last WhatsApp message. " +
-        "Replying sends them an approved template to let them know; your reply reaches " +
-        "them when they write.",
-      window_wait:
-        "More than 24 hours have passed since this person's last WhatsApp message. " +
-        "Your reply will wait until the person writes.",
-      held_template:
-        "The notice template was sent. Your reply reaches the person when they write.",
-      held_no_template: "Your reply will wait until the person writes.",
-      claim: "Take this conversation",
-      claimed_note: "{name} has it. Only whoever has it can reply.",
-      already_claimed: "{name} already has it.",
-      reply_label: "Your reply",
-      send: "Send",
-      sending: "Sending…",
-      send_failed: "Could not send. Your text is still in the box; try again.",
-      manage: "Transfer or close",
-      transfer_to: "Transfer to",
-      transfer: "Transfer",
-      transferred: "Conversation transferred to {name}.",
-      close_as: "Close as",
-      close: "Close conversation",
-      closed: "Conversation closed.",
-      closed_note: "This conversation is closed.",
-      outcome_resolved: "Resolved",
-      outcome_referred: "Referred to another service",
-      outcome_no_reply: "The person did not reply",
-      outcome_other: "Other",
-      gone: "That conversation is no longer in your inbox.",
-      offline: "Could not reach the server. Retrying…",
-      failed: "Something went wrong. Try again.",
-      locale: "en-GB"
-    }
-  };
+  var WORDS = window.PANA_INBOX_WORDS;
 
   var $ = function (id) { return document.getElementById(id); };
   var lang = WORDS[localStorage.getItem(LANGUAGE_KEY)] ? localStorage.getItem(LANGUAGE_KEY) : "es";
@@ -666,11 +481,34 @@
     $("transfer").hidden = partners.length === 0;
   }
 
+  // The server writes its notes for staff in English ("claimed by Ana", "closed by Ana:
+  // resolved"); they are read here in the page's language. "Ana → HIAS" needs no words.
+  function noteText(text) {
+    var claimed = /^claimed by (.+)$/.exec(text);
+    if (claimed) return w("note_claimed", { name: claimed[1] });
+    var closed = /^closed by (.+): (\w+)$/.exec(text);
+    if (closed && WORDS[lang]["outcome_" + closed[2]]) {
+      return w("note_closed", { name: closed[1], outcome: w("outcome_" + closed[2]) });
+    }
+    return text;
+  }
+
   function fillMessage(node, m) {
     node.textContent = "";
-    node.appendChild(element("p", "text", m.text));
+    if (m.direction === "note") {
+      var line = element("p", "text", noteText(m.text) + " · ");
+      var at = element("time", "at", clock(m.at));
+      at.setAttribute("datetime", m.at);
+      line.appendChild(at);
+      node.appendChild(line);
+      return;
+    }
+    var text = m.kind === "template" ? w("template_text", { org: m.text }) : m.text;
+    node.appendChild(element("p", "text", text));
     var meta = element("p", "meta");
-    var who = m.direction === "in" ? w("person") : m.direction === "out" ? (m.staff || "") : "";
+    var who = m.direction === "in" ? w("person") :
+      m.kind === "template" ? w("template") :
+      m.kind === "notice" ? w("pana_notice") : (m.staff || "");
     if (who) meta.appendChild(element("span", "who", who));
     var time = element("time", "at", clock(m.at));
     time.setAttribute("datetime", m.at);
@@ -697,7 +535,7 @@
       var node = existing[String(m.id)];
       var signature = [m.status, m.error, m.text, lang].join("\u0001");
       if (!node) {
-        node = element("div", "msg " + m.direction);
+        node = element("div", "msg " + m.direction + (m.kind && m.kind !== "text" ? " kind-" + m.kind : ""));
         node.setAttribute("data-id", String(m.id));
         node.setAttribute("data-direction", m.direction);
         log.appendChild(node);
