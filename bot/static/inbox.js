@@ -309,6 +309,13 @@
     return summary.mine ? w("claimed_by_you") : w("claimed_by", { name: summary.claimed_by.name });
   }
 
+  // What Pana last answered and the city, once when they are the same ("Trujillo").
+  function contextOf(c) {
+    var parts = [c.topic || w("no_topic")];
+    if (c.city && c.city !== c.topic) parts.push(c.city);
+    return parts;
+  }
+
   function fillItem(link, c, now) {
     link.textContent = "";
     var first = element("span", "line first");
@@ -325,9 +332,7 @@
     var when = late ? w("waiting_for", { t: duration(c.waiting_seconds) }) :
       w("last_message", { t: duration(secondsSince(c.last_message_at, now)) });
     link.appendChild(element("span", "line when" + (late ? " late" : ""), when));
-    var context = [c.topic || w("no_topic")];
-    if (c.city) context.push(c.city);
-    link.appendChild(element("span", "line context", context.join(" · ")));
+    link.appendChild(element("span", "line context", contextOf(c).join(" · ")));
     var claimed = claimText(c);
     if (claimed) link.appendChild(element("span", "line claimed" + (c.mine ? " mine" : ""), claimed));
   }
@@ -454,9 +459,7 @@
     var context = $("context");
     context.textContent = "";
     context.appendChild(element("span", "channel channel-" + d.channel, w("channel_" + d.channel)));
-    var parts = [statusText(d), d.topic || w("no_topic")];
-    if (d.city) parts.push(d.city);
-    context.appendChild(element("span", "state-line", parts.join(" · ")));
+    context.appendChild(element("span", "state-line", [statusText(d)].concat(contextOf(d)).join(" · ")));
     renderMessages(d.messages || []);
 
     var open = d.status !== "closed";

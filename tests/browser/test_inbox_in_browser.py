@@ -29,7 +29,14 @@ from bot.settings import Settings
 from tests.browser.accessibility import serious_violations
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import TWILIO_ACCOUNT
-from tests.support.channels import TWILIO_TOKEN, post_twilio, twilio_form, twiml_messages
+from tests.support.channels import (
+    TWILIO_TOKEN,
+    post_telegram,
+    post_twilio,
+    telegram_message,
+    twilio_form,
+    twiml_messages,
+)
 from tests.support.fake_twilio import FakeTwilio
 from tests.support.handoff import PASSWORD, staff_account
 from tests.support.screenshots import keep_screenshot
@@ -37,6 +44,7 @@ from tests.support.screenshots import keep_screenshot
 PHONE = {"width": 360, "height": 740}
 DESK = {"width": 1200, "height": 860}
 PERSON_ON_WHATSAPP = "whatsapp:+51911222333"
+PERSON_ON_TELEGRAM = 5550123
 WAITING = "#waiting .item"
 CLAIMED = "#claimed .item"
 TEMPLATE = "HX" + "b" * 32
@@ -142,6 +150,13 @@ def on_whatsapp(base_url: str, *texts: str) -> list[str]:
     return said
 
 
+def on_telegram(base_url: str, *texts: str) -> None:
+    with httpx.Client(base_url=base_url) as http:
+        for text in texts:
+            update = telegram_message(text, user_id=PERSON_ON_TELEGRAM)
+            assert post_telegram(http, update).status_code == 200
+
+
 def open_chat(context: Any, base_url: str) -> Any:
     page = context.new_page()
     page.goto(base_url)
@@ -176,29 +191,32 @@ def test_two_agents_share_the_queue_and_answer_on_whatsapp_and_the_web_chat(
     person.locator(".msg.bot", has_text="Listo.").wait_for()  # in or out of its hours
     chat(person, "hola, mi visa vence la próxima semana, qué hago")
 
-    # WhatsApp: the same, through Twilio's signed webhooks.
-    assert any("¿Aceptas?" in said for said in on_whatsapp(live_server, "sis gratuito", "persona"))
+    # WhatsApp: the same, through Twilio's signed webhooks; then someone on Telegram.
+    on_whatsapp(live_server, "hola, estoy en Lima", "sis gratuito")
+    assert any("¿Aceptas?" in said for said in on_whatsapp(live_server, "persona"))
     on_whatsapp(live_server, "1")
-    assert on_whatsapp(live_server, "no me atienden en la posta con mi hija") == []
+    assert on_whatsapp(live_server, "no me atienden en la posta", "mi hija tiene 4 años") == []
+    on_telegram(live_server, "estoy en Trujillo", "persona", "1", "necesito un abogado")
 
-    # Both wait in both inboxes, the web person first (waiting longer), a chime and a badge.
+    # All wait in both inboxes, the web person first (waiting longest); a chime and a badge.
     for page in (ana, beto):
-        page.locator(WAITING).nth(1).wait_for()
+        page.locator(WAITING).nth(2).wait_for()
         items = page.locator(WAITING)
-        assert items.count() == 2
-        assert items.nth(0).locator(".channel").inner_text() == "Chat web"
-        assert items.nth(1).locator(".channel").inner_text() == "WhatsApp"
+        channels = [items.nth(n).locator(".channel").inner_text() for n in range(3)]
+        assert channels == ["Chat web", "WhatsApp", "Telegram"]
         assert "Espera desde hace" in items.nth(1).inner_text()
-        assert "SIS" in items.nth(1).locator(".context").inner_text()  # the topic as context
+        context = items.nth(1).locator(".context").inner_text()
+        assert "SIS" in context and "Lima" in context  # what Pana last answered, and where
+        assert "Trujillo" in items.nth(2).locator(".context").inner_text()
         for text in items.all_inner_texts():
-            assert "51911222333" not in text
-    assert ana.locator("#badge").inner_text() != ""
-    assert ana.title().startswith("(")
+            assert "51911222333" not in text and str(PERSON_ON_TELEGRAM) not in text
+    assert ana.locator("#badge").inner_text() == "4"  # the people's unanswered messages
+    assert ana.title().startswith("(4) ")
     assert int(ana.locator("body").get_attribute("data-chimes") or 0) >= 1
 
     # Ana opens the WhatsApp conversation and claims it; Beto sees it taken by Ana.
     ana.locator(WAITING, has_text="WhatsApp").click()
-    ana.locator(".msg.in", has_text="no me atienden en la posta").wait_for()
+    ana.locator(".msg.in", has_text="mi hija tiene 4 años").wait_for()
     ana.click("#claim")
     ana.locator("#context", has_text="Atendida por ti").wait_for()
     taken = beto.locator(CLAIMED, has_text="WhatsApp")
@@ -235,7 +253,7 @@ def test_two_agents_share_the_queue_and_answer_on_whatsapp_and_the_web_chat(
     assert shown.inner_text().startswith("OCASIVEN: Hola, te ayudo con la visa.")
     ana.locator(".msg.out [data-status=delivered]").wait_for()
     beto.locator(CLAIMED).nth(1).wait_for()
-    assert beto.locator(WAITING).count() == 0
+    assert beto.locator(WAITING).count() == 1  # the Telegram person
 
     # Ana closes it as resolved: the person is told, the bot answers again, Beto's queue
     # loses it.
@@ -248,6 +266,7 @@ def test_two_agents_share_the_queue_and_answer_on_whatsapp_and_the_web_chat(
     person.locator(".options button:enabled", has_text="Salud").first.wait_for()
     beto.locator(CLAIMED).nth(1).wait_for(state="detached")
     assert "WhatsApp" in beto.locator(CLAIMED).inner_text()
+    assert "Telegram" in beto.locator(WAITING).inner_text()
 
 
 def test_a_failed_reply_shows_twilios_error_and_past_24_hours_the_reply_waits(
