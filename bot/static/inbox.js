@@ -205,10 +205,7 @@
     $("logout").hidden = false;
     $("sound").hidden = false;
     showMe();
-    api("GET", "/partners").then(function (answer) {
-      partners = answer.ok && Array.isArray(answer.data) ? answer.data : [];
-      fillPartners();
-    }).catch(function () {});
+    loadPartners();
     pollQueue();
     route();
   }
@@ -631,12 +628,26 @@
       });
   });
 
+  // Organisations with staff: asked again each time the menu opens, as one may start later.
+  function loadPartners() {
+    api("GET", "/partners").then(function (answer) {
+      partners = answer.ok && Array.isArray(answer.data) ? answer.data : [];
+      fillPartners();
+    }).catch(function () {});
+  }
+
+  $("manage").addEventListener("toggle", function () {
+    if ($("manage").open) loadPartners();
+  });
+
   function fillPartners() {
     var select = $("partner");
+    var chosen = select.value;
     select.textContent = "";
     partners.forEach(function (p) {
       var option = element("option", null, p.name);
       option.value = p.code;
+      option.selected = p.code === chosen;
       select.appendChild(option);
     });
     $("transfer").hidden = partners.length === 0;
