@@ -76,3 +76,23 @@ class KeyedRateLimiter:
             count = self._counts.get(key, 0) + 1
             self._counts[key] = count
             return count <= (limit or self.per_minute)
+
+
+class LoginLimits:
+    """Login attempts slowed twice: per client address, and for all addresses together, so
+    a guesser who changes address on every try is still held to a few tries a minute.
+
+    Example::
+
+        limits = LoginLimits(per_address=10, overall=30)
+        limits.allow("203.0.113.7")     # False past either limit
+    """
+
+    def __init__(self, per_address: int, overall: int) -> None:
+        self.per_address = KeyedRateLimiter(per_address)
+        self.overall = RateWindow(overall)
+
+    def allow(self, address: str) -> bool:
+        # Both are counted on every attempt, whichever refuses.
+        per_address = self.per_address.allow(address)
+        return self.overall.allow() and per_address

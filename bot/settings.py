@@ -2,7 +2,7 @@
 
 Every setting has a safe development default, so ``make run`` works with no
 configuration; production sets ``PANA_ENV=production``, which makes
-``PSEUDONYM_KEY`` (32 bytes or more) mandatory, refuses an ``ADMIN_TOKEN``
+``PSEUDONYM_KEY`` and ``HANDOFF_KEY`` (32 bytes or more each) mandatory, refuses an ``ADMIN_TOKEN``
 shorter than 32 characters and turns off the API docs.
 
 Example::
@@ -103,10 +103,10 @@ class Settings(BaseSettings):
             raise ValueError(f"HANDOFF_KEY must be at least {MIN_KEY_BYTES} bytes")
         if self.pana_env != "production":
             return self
-        if not self.handoff_key:
-            raise ValueError(f"HANDOFF_KEY ({MIN_KEY_BYTES}+ bytes) is required in production")
         if not self.pseudonym_key:
             raise ValueError(f"PSEUDONYM_KEY ({MIN_KEY_BYTES}+ bytes) is required in production")
+        if not self.handoff_key:
+            raise ValueError(f"HANDOFF_KEY ({MIN_KEY_BYTES}+ bytes) is required in production")
         if self.admin_token and len(self.admin_token) < MIN_ADMIN_TOKEN_LENGTH:
             raise ValueError(
                 f"ADMIN_TOKEN must be at least {MIN_ADMIN_TOKEN_LENGTH} characters in "

@@ -55,14 +55,14 @@ class AspectReader:
             raw = f"{es.lower()} {en.lower()}"
             return any((m in raw) if m == "s/" else (f" {m}" in words) for m in marks)
 
-        found = [item.get(lang) for item in topic.items if speaks_of_it(item.es, item.en)]
-        if not found:
-            # The text, sentence by sentence: both languages have the same sentences.
-            spanish, english = sentences(topic.text.es), sentences(topic.text.en)
-            if len(spanish) == len(english):
-                pairs = zip(spanish, english, strict=True)
-                found = [es if lang == "es" else en for es, en in pairs if speaks_of_it(es, en)]
-        return found
+        # The text first, sentence by sentence (both languages have the same sentences):
+        # it holds the topic's own rule ("es gratis si…"); the items add the cases.
+        found = []
+        spanish, english = sentences(topic.text.es), sentences(topic.text.en)
+        if len(spanish) == len(english):
+            pairs = zip(spanish, english, strict=True)
+            found = [es if lang == "es" else en for es, en in pairs if speaks_of_it(es, en)]
+        return found + [item.get(lang) for item in topic.items if speaks_of_it(item.es, item.en)]
 
 
 def sentences(text: str) -> list[str]:

@@ -58,8 +58,10 @@ CONTEXT_BOOST = 1.3
 AUDIENCE_BOOST = 1.5
 CITY_BOOST = 1.2
 LAST_BOOST = 1.2
+#: An organisation the message names ("Veneactiva", "SJS"): the person means that one.
+NAMED_BOOST = 1.5
 #: The most any candidate can be boosted (all boosts at once), for the search's pruning.
-MAX_BOOST = CONTEXT_BOOST * LAST_BOOST * AUDIENCE_BOOST * CITY_BOOST
+MAX_BOOST = CONTEXT_BOOST * LAST_BOOST * AUDIENCE_BOOST * CITY_BOOST * NAMED_BOOST
 #: Context multiplies a blended score by its boost to this power.
 BOOST_POWER = 0.5
 
@@ -112,6 +114,13 @@ class Understanding:
         self._hits: dict[str, list[Hit]] = {}
         self._scores: dict[str, tuple[dict[str, float], list[tuple[str, float]]]] = {}
         self.cities = CityFinder(kb.cities.values(), topic_words=set(self.index.idf))
+        #: Each organisation's own names, normalised ("vene activa", "veneactiva").
+        self.org_names = [
+            (f" {name} ", f"org:{org.id}")
+            for org in kb.organisations.values()
+            for name in {normalise(org.name), normalise(org.short_name or "")}
+            if len(name) >= 3
+        ]
         self.menu_area = self._menu_areas()
         self.service_phrases = sorted(
             (
@@ -301,9 +310,11 @@ class Understanding:
         context_city = city or state.city
         context_area = self.menu_area.get(state.menu or "")
         last_area = self.area_of(state.last) if state.last else None
+        padded = f" {norm} "
+        named = {target for name, target in self.org_names if name in padded}
 
         def boost(target: str) -> float:
-            factor = 1.0
+            factor = NAMED_BOOST if target in named else 1.0
             area = self.area_of(target)
             if area and area in (context_area, last_area):
                 factor *= CONTEXT_BOOST

@@ -389,7 +389,7 @@ LONG = "\n\n".join(["a" * 1000, "b" * 1000])
 INBOUND = {
     "whatsapp": Inbound(Incoming("whatsapp"), "+51987654321", SID),
     "sms": Inbound(Incoming("sms"), "+51911222333", SID),
-    "telegram": TelegramInbound(Incoming("telegram"), "777000111", "9001", None, 777000111),
+    "telegram": TelegramInbound(Incoming("telegram"), "777000111", "9001", chat_id=777000111),
     "web": Inbound(Incoming("web"), "browser-123456", None),
 }
 

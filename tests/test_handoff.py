@@ -443,3 +443,22 @@ def test_a_coordinator_sees_the_dashboard_and_an_agent_does_not(
     agent = log_in(client, staff_account(settings))
     assert client.get("/admin", headers=coordinator, follow_redirects=False).status_code == 200
     assert client.get("/admin", headers=agent, follow_redirects=False).status_code == 303
+
+
+def test_sms_person_gets_the_staff_reply_as_an_sms(
+    client: TestClient, settings: Settings, fake_twilio: FakeTwilio
+) -> None:
+    staff = log_in(client, staff_account(settings))
+    sms = "+51987003344"
+    whatsapp(client, "estoy en lima", sender=sms)
+    assert "¿Aceptas?" in " ".join(whatsapp(client, "hablar con una persona", sender=sms))
+    whatsapp(client, "si", sender=sms)
+    assert whatsapp(client, "me robaron la cartera con mi carnet", sender=sms) == []
+    [waiting] = queue(client, staff)
+    assert waiting["channel"] == "sms"
+    detail = conversation(client, staff, waiting["id"])
+    assert detail["window"]["applies"] is False and detail["window"]["open"] is True
+    reply(client, staff, waiting["id"], "Puedes denunciarlo en la comisaría")
+    [sent] = wait_until(fake_twilio.sent)
+    assert (sent["to"], sent["from"]) == (sms, "+14155238886")
+    assert sent["body"] == "*OCASIVEN*: Puedes denunciarlo en la comisaría"

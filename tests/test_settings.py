@@ -26,12 +26,17 @@ def data_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def production(**values: str) -> Settings:
+    values.setdefault("handoff_key", "h" * 32)
     return Settings(_env_file=None, pana_env="production", **values)  # type: ignore[call-arg]
 
 
 def test_production_refuses_short_keys_and_tokens() -> None:
     with pytest.raises(ValidationError, match="PSEUDONYM_KEY"):
         production()
+    with pytest.raises(ValidationError, match="HANDOFF_KEY"):
+        production(pseudonym_key=LONG_KEY, handoff_key="")
+    with pytest.raises(ValidationError, match="HANDOFF_KEY"):
+        production(pseudonym_key=LONG_KEY, handoff_key="h" * 31)
     with pytest.raises(ValidationError, match="PSEUDONYM_KEY"):
         production(pseudonym_key="k" * 31)
     with pytest.raises(ValidationError, match="ADMIN_TOKEN"):

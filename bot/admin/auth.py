@@ -25,7 +25,7 @@ from fastapi import HTTPException, Request, Response
 from sqlalchemy import delete, insert, select
 
 from bot.inbox import accounts
-from bot.limits import KeyedRateLimiter, RateWindow
+from bot.limits import LoginLimits
 from bot.models import AdminSession
 from bot.runtime import Runtime
 
@@ -141,9 +141,9 @@ def end_session(request: Request, response: Response, runtime: Runtime) -> None:
 def allow_attempt(request: Request) -> bool:
     """Count one login attempt from the request's address and in all; False past either limit."""
     state = request.app.state
-    if getattr(state, "admin_login_limiter", None) is None:
-        state.admin_login_limiter = KeyedRateLimiter(LOGIN_ATTEMPTS_PER_MINUTE)
-        state.admin_login_window = RateWindow(GLOBAL_LOGIN_ATTEMPTS_PER_MINUTE)
+    if getattr(state, "admin_login_limits", None) is None:
+        state.admin_login_limits = LoginLimits(
+            LOGIN_ATTEMPTS_PER_MINUTE, GLOBAL_LOGIN_ATTEMPTS_PER_MINUTE
+        )
     address = request.client.host if request.client else "unknown"
-    per_address = state.admin_login_limiter.allow(address)
-    return state.admin_login_window.allow() and per_address
+    return bool(state.admin_login_limits.allow(address))

@@ -27,7 +27,7 @@ from starlette.concurrency import run_in_threadpool
 from bot.handoff.desk import Conflict, NotFound
 from bot.inbox import accounts
 from bot.inbox.accounts import StaffMember
-from bot.limits import KeyedRateLimiter, RateWindow
+from bot.limits import LoginLimits
 from bot.runtime import Runtime, RuntimeDep
 
 router = APIRouter(prefix="/inbox/api", tags=["inbox"])
@@ -73,12 +73,12 @@ def _me(runtime: Runtime, staff: StaffMember) -> dict[str, Any]:
 
 def _allow_login(request: Request) -> bool:
     state = request.app.state
-    if getattr(state, "staff_login_limiter", None) is None:
-        state.staff_login_limiter = KeyedRateLimiter(LOGIN_ATTEMPTS_PER_MINUTE)
-        state.staff_login_window = RateWindow(GLOBAL_LOGIN_ATTEMPTS_PER_MINUTE)
+    if getattr(state, "staff_login_limits", None) is None:
+        state.staff_login_limits = LoginLimits(
+            LOGIN_ATTEMPTS_PER_MINUTE, GLOBAL_LOGIN_ATTEMPTS_PER_MINUTE
+        )
     address = request.client.host if request.client else "unknown"
-    per_address = state.staff_login_limiter.allow(address)
-    return bool(state.staff_login_window.allow() and per_address)
+    return bool(state.staff_login_limits.allow(address))
 
 
 class Login(BaseModel):

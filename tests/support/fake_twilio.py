@@ -89,7 +89,9 @@ class FakeTwilio:
                     return
                 record = fake._create(form)
                 time.sleep(fake.delay)
-                self._answer(201, record)
+                # The sender may be gone by now (killed mid-send): the message exists anyway.
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self._answer(201, record)
                 callback = form.get("StatusCallback")
                 if callback:
                     threading.Thread(
