@@ -46,10 +46,10 @@
     return node;
   }
 
+  // The status line stays in the page, empty when there is nothing to say: a live region
+  // that appears only with its text is not reliably read out.
   function say(text) {
-    var status = $("status");
-    status.textContent = text || "";
-    status.hidden = !text;
+    $("status").textContent = text || "";
   }
 
   // ---- the API -------------------------------------------------------------------------
@@ -276,6 +276,13 @@
     say(soundOn ? w("sound_on") : w("sound_off"));
   });
 
+  // A hidden tab's timers are slowed by the browser: catch up as soon as it is seen again.
+  document.addEventListener("visibilitychange", function () {
+    if (document.hidden || !me) return;
+    pollQueue();
+    if (openId !== null) pollConversation();
+  });
+
   document.addEventListener("pointerdown", unlockAudio);
   document.addEventListener("keydown", unlockAudio);
 
@@ -320,7 +327,7 @@
     first.appendChild(element("span", "channel channel-" + c.channel, w("channel_" + c.channel)));
     if (c.unread) {
       var unread = element("span", "unread", String(c.unread));
-      unread.title = w("unanswered", { n: c.unread });
+      unread.setAttribute("aria-hidden", "true"); // the words follow, for screen readers
       first.appendChild(unread);
       first.appendChild(element("span", "visually-hidden", w("unanswered", { n: c.unread })));
     }
