@@ -92,6 +92,13 @@ def fake_twilio_api() -> Iterator[CallingBackTwilio]:
 
 
 @pytest.fixture
+def twilio_api(fake_twilio: CallingBackTwilio, live_server: str) -> CallingBackTwilio:
+    """The fake Twilio, emptied, calling back this test's server."""
+    fake_twilio.deliver_to = live_server
+    return fake_twilio
+
+
+@pytest.fixture
 def settings(settings: Settings) -> Settings:
     """With an approved template, so a reply past WhatsApp's 24 hours sends it."""
     return settings.model_copy(update={"twilio_reply_template_sid": TEMPLATE})
@@ -178,10 +185,9 @@ def test_two_agents_share_the_queue_and_answer_on_whatsapp_and_the_web_chat(
     chromium: Callable[..., Any],
     live_server: str,
     agents: tuple[str, str],
-    fake_twilio_api: CallingBackTwilio,
+    twilio_api: CallingBackTwilio,
     tmp_path: Path,
 ) -> None:
-    fake_twilio_api.deliver_to = live_server
     ana = log_in(chromium(PHONE), live_server, agents[0])
     beto = log_in(chromium(DESK), live_server, agents[1])
     assert ana.locator("#no-waiting").is_visible()
@@ -234,7 +240,7 @@ def test_two_agents_share_the_queue_and_answer_on_whatsapp_and_the_web_chat(
     reply = ana.locator(".msg.out", has_text="¿Tu hija tiene DNI o carné?")
     reply.locator("[data-status=delivered]").wait_for()
     assert "Entrega: entregado" in reply.inner_text()
-    (sent,) = [m for m in fake_twilio_api.sent() if m["to"] == PERSON_ON_WHATSAPP]
+    (sent,) = [m for m in twilio_api.sent() if m["to"] == PERSON_ON_WHATSAPP]
     assert sent["body"].endswith("¿Tu hija tiene DNI o carné?")
     assert "OCASIVEN" in sent["body"]
     beto.locator(".msg.out [data-status=delivered]").wait_for()  # Beto reads along
@@ -279,22 +285,21 @@ def test_a_failed_reply_shows_twilios_error_and_past_24_hours_the_reply_waits(
     live_server: str,
     agents: tuple[str, str],
     settings: Settings,
-    fake_twilio: CallingBackTwilio,
+    twilio_api: CallingBackTwilio,
 ) -> None:
-    fake_twilio.deliver_to = live_server
     on_whatsapp(live_server, "persona", "1", "hola, necesito ayuda")
     page = log_in(chromium(DESK), live_server, agents[0])
     page.locator(WAITING).first.click()
     page.locator(".msg.in", has_text="necesito ayuda").wait_for()
     assert page.locator("#window-note").is_hidden()
 
-    fake_twilio.fail_with = (21610, "Attempt to send to unsubscribed recipient")
+    twilio_api.fail_with = (21610, "Attempt to send to unsubscribed recipient")
     page.fill("#reply-text", "¿Sigues ahí?")
     page.click("#send")
     failed = page.locator(".msg.out", has_text="¿Sigues ahí?")
     failed.locator("[data-status=failed]").wait_for()
     assert "21610" in failed.locator(".failure").inner_text()
-    fake_twilio.fail_with = None
+    twilio_api.fail_with = None
 
     # A day and more since the person wrote: the page says so before Ana writes.
     _age_last_message(settings, hours=25)
