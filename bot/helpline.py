@@ -178,7 +178,7 @@ class Helpline:
         pseudonym = self.pseudonym(channel, platform_id)
         with self.database.begin() as connection:
             user = conversations.lock(connection, pseudonym, channel, now)
-            turn = self.engine.handle(State.from_dict(user.state), incoming)
+            turn = self.engine.greet(State.from_dict(user.state), incoming)
             conversations.save_state(connection, pseudonym, turn.state)
         return Outcome(replies=list(turn.replies), pseudonym=pseudonym)
 

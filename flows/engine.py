@@ -234,6 +234,13 @@ class Engine:
         offer = self._prefixed(offer, self.kb.message("handoff_repair_offer", state.lang))
         return replace(offer, events=turn.events)
 
+    def greet(self, state: State, incoming: Incoming) -> Turn:
+        """What a page shows on opening (the web chat): the answer to a first "hola", or,
+        during a hand-off, who is reading (the page keeps no history of its own)."""
+        if state.handoff:
+            return self.handoffs.reminder(state)
+        return self.handle(state, incoming)
+
     def end_handoff(self, state: State) -> Turn:
         """Staff closed the conversation from the inbox: the person is told."""
         return self.handoffs.ended(state)

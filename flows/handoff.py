@@ -40,7 +40,7 @@ MESSAGES = (
     "handoff_offer", "handoff_closed_now", "handoff_yes", "handoff_no", "handoff_open",
     "handoff_open_closed", "handoff_in_danger", "handoff_declined", "handoff_left",
     "handoff_ended", "handoff_transferred", "handoff_media", "handoff_danger_offer",
-    "handoff_repair_offer",
+    "handoff_repair_offer", "handoff_reminder",
 )  # fmt: skip
 
 
@@ -151,6 +151,11 @@ class Handoffs:
                 return Turn(state, [Reply(message)])
             return Turn(state)
         return Turn(state, (), [Event("handoff_message", text.strip())])
+
+    def reminder(self, state: State) -> Turn:
+        """A page opened again during a hand-off: who reads, and how to leave."""
+        text = self.kb.message("handoff_reminder", state.lang, org=self.name(state.handoff))
+        return Turn(state, [Reply(text)])
 
     def left(self, state: State) -> tuple[State, str, Event]:
         """The person said "menu" or "salir": the state without the hand-off, the

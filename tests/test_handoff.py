@@ -14,11 +14,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text, update
+from sqlalchemy import create_engine, text
 
 from bot.database import make_database
 from bot.inbox.accounts import revoke
-from bot.models import Handoff
 from bot.settings import Settings
 from bot.storage.retention import purge_expired
 from tests.support.channels import (
@@ -31,7 +30,7 @@ from tests.support.channels import (
 )
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.fake_twilio import FakeTwilio
-from tests.support.handoff import log_in, staff_account, wait_until
+from tests.support.handoff import age_last_message, log_in, staff_account, wait_until
 
 PHONE = "+51987001122"
 WHATSAPP = f"whatsapp:{PHONE}"
@@ -247,7 +246,7 @@ def test_outside_whatsapps_window_the_template_goes_and_the_reply_waits_for_the_
         staff = log_in(late, staff_account(settings))
         open_whatsapp_handoff(late)
         [waiting] = queue(late, staff)
-        _age_last_message(settings, hours=25)
+        age_last_message(settings, hours=25)
         detail = conversation(late, staff, waiting["id"])
         assert detail["window"]["open"] is False and detail["template"] is True
         answer = reply(late, staff, waiting["id"], "Perdona la demora")
@@ -273,7 +272,7 @@ def test_without_a_template_the_inbox_says_the_reply_will_wait(
     staff = log_in(client, staff_account(settings))
     open_whatsapp_handoff(client)
     [waiting] = queue(client, staff)
-    _age_last_message(settings, hours=30)
+    age_last_message(settings, hours=30)
     answer = reply(client, staff, waiting["id"], "Hola de nuevo")
     assert answer.json()["notice"] == "held_no_template"
     whatsapp(client, "aqui estoy")
@@ -408,14 +407,6 @@ def _app(settings: Settings, client: TestClient) -> Any:
     return create_app(settings, client.app.state.runtime.kb)  # type: ignore[attr-defined]
 
 
-def _age_last_message(settings: Settings, hours: int) -> None:
-    database = make_database(settings.database_url)
-    with database.begin() as connection:
-        moment = datetime.now(UTC) - timedelta(hours=hours)
-        connection.execute(update(Handoff).values(last_inbound_at=moment))
-    database.dispose()
-
-
 def _rows(settings: Settings, table: str) -> list[dict[str, Any]]:
     database = create_engine(settings.database_url)
     with database.connect() as connection:
@@ -462,3 +453,14 @@ def test_sms_person_gets_the_staff_reply_as_an_sms(
     [sent] = wait_until(fake_twilio.sent)
     assert (sent["to"], sent["from"]) == (sms, "+14155238886")
     assert sent["body"] == "*OCASIVEN*: Puedes denunciarlo en la comisaría"
+
+
+def test_the_web_chat_reopened_during_a_handoff_says_who_is_reading(
+    client: TestClient, settings: Settings
+) -> None:
+    staff_account(settings)
+    for message in ("hola soy de lima", "persona", "1"):
+        web(client, message, user="reloads-page")
+    greeting = client.post("/api/chat/greeting", json={"user_id": "reloads-page"}).json()
+    [reminder] = [reply["text"] for reply in greeting["replies"]]
+    assert "OCASIVEN" in reminder and "menu" in reminder

@@ -12,6 +12,7 @@ them, queued in the outbox like a reply.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -135,11 +136,17 @@ class Desk:
         }
 
     def _message(self, row: Any) -> dict[str, Any]:
+        text = self.sealer.open(row.body)
+        note = None
+        if row.direction == "note":
+            note = {"event": row.kind, **json.loads(text)}
+            text = store.note_text(row.kind, note)
         return {
             "id": row.id,
             "direction": row.direction,
             "kind": row.kind,
-            "text": self.sealer.open(row.body),
+            "note": note,
+            "text": text,
             "at": _iso(row.created_at),
             "staff": row.staff_name,
             "status": row.status if row.direction == "out" else None,
@@ -183,7 +190,7 @@ class Desk:
                 .where(HANDOFFS.c.id == row.id)
             )
             raise Conflict(holder or "")
-        store.note(connection, self.sealer, row.id, f"claimed by {staff.name}", now)
+        store.note(connection, self.sealer, row.id, "claimed", now, name=staff.name)
 
     def reply(
         self,
@@ -263,7 +270,9 @@ class Desk:
                 .values(org=org, status="waiting", claimed_by=None)
             )
             name = self.engine.handoffs.name(org)
-            store.note(connection, self.sealer, row.id, f"{staff.name} → {name}", now)
+            store.note(
+                connection, self.sealer, row.id, "transferred", now, name=staff.name, to=name
+            )
             self._tell_person(connection, row, now, lambda s: self.engine.transfer_handoff(s, org))
         self.wake()
 
@@ -276,7 +285,9 @@ class Desk:
             raise ValueError("unknown outcome")
         with self.database.begin() as connection:
             row = self._row(connection, staff, handoff_id)
-            store.note(connection, self.sealer, row.id, f"closed by {staff.name}: {outcome}", now)
+            store.note(
+                connection, self.sealer, row.id, "closed", now, name=staff.name, outcome=outcome
+            )
             self._tell_person(connection, row, now, self.engine.end_handoff)
             store.close(connection, row.id, outcome, now)
         self.wake()

@@ -271,18 +271,38 @@ def queue_outgoing(
     return int(result.scalar_one())
 
 
-def note(connection: Connection, sealer: Sealer, handoff_id: int, text: str, now: datetime) -> None:
-    """A line for staff only ("claimed by Ana", "transferred to …")."""
+def note(
+    connection: Connection,
+    sealer: Sealer,
+    handoff_id: int,
+    event: str,
+    now: datetime,
+    **names: str,
+) -> None:
+    """A line for staff only: ``event`` (``claimed``, ``transferred``, ``closed``) and the
+    names it needs (``name``, ``to``, ``outcome``), which the page words in its language."""
     connection.execute(
         insert(MESSAGES),
         {
             "handoff_id": handoff_id,
             "direction": "note",
-            "kind": "text",
-            "body": sealer.seal(text),
+            "kind": event,
+            "body": sealer.seal(json.dumps(names)),
             "created_at": now,
         },
     )
+
+
+#: A note in English, for API clients that do not word notes themselves.
+NOTE_TEXT = {
+    "claimed": "claimed by {name}",
+    "transferred": "{name} → {to}",
+    "closed": "closed by {name}: {outcome}",
+}
+
+
+def note_text(event: str, names: Mapping[str, str]) -> str:
+    return NOTE_TEXT.get(event, event).format_map({"name": "", "to": "", "outcome": "", **names})
 
 
 def take_next(

@@ -488,22 +488,22 @@
     $("transfer").hidden = partners.length === 0;
   }
 
-  // The server writes its notes for staff in English ("claimed by Ana", "closed by Ana:
-  // resolved"); they are read here in the page's language. "Ana → HIAS" needs no words.
-  function noteText(text) {
-    var claimed = /^claimed by (.+)$/.exec(text);
-    if (claimed) return w("note_claimed", { name: claimed[1] });
-    var closed = /^closed by (.+): (\w+)$/.exec(text);
-    if (closed && WORDS[lang]["outcome_" + closed[2]]) {
-      return w("note_closed", { name: closed[1], outcome: w("outcome_" + closed[2]) });
+  // A note for staff comes as an event and the names it needs ({event: "closed",
+  // name: "Ana", outcome: "resolved"}), worded here in the page's language; a note the
+  // page has no words for shows the server's English text.
+  function noteText(m) {
+    var note = m.note || {};
+    if (note.event === "claimed") return w("note_claimed", { name: note.name });
+    if (note.event === "closed" && WORDS[lang]["outcome_" + note.outcome]) {
+      return w("note_closed", { name: note.name, outcome: w("outcome_" + note.outcome) });
     }
-    return text;
+    return m.text;
   }
 
   function fillMessage(node, m) {
     node.textContent = "";
     if (m.direction === "note") {
-      var line = element("p", "text", noteText(m.text) + " · ");
+      var line = element("p", "text", noteText(m) + " · ");
       var at = element("time", "at", clock(m.at));
       at.setAttribute("datetime", m.at);
       line.appendChild(at);

@@ -10,21 +10,14 @@ Content-Security-Policy and on a 360 px phone.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from sqlalchemy import update
-from twilio.request_validator import RequestValidator
 
-from bot.database import make_database
-from bot.models import Handoff
 from bot.settings import Settings
 from tests.browser.accessibility import serious_violations
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
@@ -38,7 +31,7 @@ from tests.support.channels import (
     twiml_messages,
 )
 from tests.support.fake_twilio import FakeTwilio
-from tests.support.handoff import PASSWORD, staff_account
+from tests.support.handoff import PASSWORD, age_last_message, staff_account
 from tests.support.screenshots import keep_screenshot
 
 PHONE = {"width": 360, "height": 740}
@@ -50,49 +43,16 @@ CLAIMED = "#claimed .item"
 TEMPLATE = "HX" + "b" * 32
 
 
-@dataclass
-class CallingBackTwilio(FakeTwilio):
-    """The fake Twilio, whose status callbacks reach the live server.
-
-    Pana asks for callbacks at its public address; Twilio signs them for that
-    address, so they are signed for it here too and posted to ``deliver_to``.
-    """
-
-    deliver_to: str = ""
-
-    def _callbacks(self, url: str, record: dict[str, Any]) -> None:
-        validator = RequestValidator(self.auth_token)
-        address = urlsplit(url)
-        target = self.deliver_to + address.path + (f"?{address.query}" if address.query else "")
-        for status in self.callback_statuses:
-            time.sleep(0.2)
-            params = {
-                "MessageSid": record["sid"],
-                "MessageStatus": status,
-                "AccountSid": self.account_sid,
-                "From": record["from"],
-                "To": record["to"],
-                "ApiVersion": "2010-04-01",
-            }
-            with self.lock:
-                record["status"] = status
-            headers = {"X-Twilio-Signature": validator.compute_signature(url, params)}
-            try:
-                httpx.post(target, data=params, headers=headers, timeout=5)
-            except httpx.HTTPError:
-                return  # the test is over and its server gone; Twilio gives up too
-
-
 @pytest.fixture(scope="module")
-def fake_twilio_api() -> Iterator[CallingBackTwilio]:
+def fake_twilio_api() -> Iterator[FakeTwilio]:
     """Replaces the shared fake for this module: the settings point Pana at this one."""
-    fake = CallingBackTwilio(TWILIO_ACCOUNT, TWILIO_TOKEN).start()
+    fake = FakeTwilio(TWILIO_ACCOUNT, TWILIO_TOKEN).start()
     yield fake
     fake.stop()
 
 
 @pytest.fixture
-def twilio_api(fake_twilio: CallingBackTwilio, live_server: str) -> CallingBackTwilio:
+def twilio_api(fake_twilio: FakeTwilio, live_server: str) -> FakeTwilio:
     """The fake Twilio, emptied, calling back this test's server."""
     fake_twilio.deliver_to = live_server
     return fake_twilio
@@ -102,15 +62,6 @@ def twilio_api(fake_twilio: CallingBackTwilio, live_server: str) -> CallingBackT
 def settings(settings: Settings) -> Settings:
     """With an approved template, so a reply past WhatsApp's 24 hours sends it."""
     return settings.model_copy(update={"twilio_reply_template_sid": TEMPLATE})
-
-
-def _age_last_message(settings: Settings, hours: int) -> None:
-    """The person's last message as if written ``hours`` ago."""
-    database = make_database(settings.database_url)
-    with database.begin() as connection:
-        moment = datetime.now(UTC) - timedelta(hours=hours)
-        connection.execute(update(Handoff).values(last_inbound_at=moment))
-    database.dispose()
 
 
 @pytest.fixture
@@ -185,7 +136,7 @@ def test_two_agents_share_the_queue_and_answer_on_whatsapp_and_the_web_chat(
     chromium: Callable[..., Any],
     live_server: str,
     agents: tuple[str, str],
-    twilio_api: CallingBackTwilio,
+    twilio_api: FakeTwilio,
     tmp_path: Path,
 ) -> None:
     ana = log_in(chromium(PHONE), live_server, agents[0])
@@ -285,7 +236,7 @@ def test_a_failed_reply_shows_twilios_error_and_past_24_hours_the_reply_waits(
     live_server: str,
     agents: tuple[str, str],
     settings: Settings,
-    twilio_api: CallingBackTwilio,
+    twilio_api: FakeTwilio,
 ) -> None:
     on_whatsapp(live_server, "persona", "1", "hola, necesito ayuda")
     page = log_in(chromium(DESK), live_server, agents[0])
@@ -302,7 +253,7 @@ def test_a_failed_reply_shows_twilios_error_and_past_24_hours_the_reply_waits(
     twilio_api.fail_with = None
 
     # A day and more since the person wrote: the page says so before Ana writes.
-    _age_last_message(settings, hours=25)
+    age_last_message(settings, hours=25)
     page.locator("#window-note", has_text="se le enviará una plantilla").wait_for()
     page.fill("#reply-text", "Perdona la demora")
     page.click("#send")

@@ -45,6 +45,9 @@ class FakeTwilio:
     fail_with: tuple[int, str] | None = None
     #: Statuses posted to the StatusCallback after a create, in order.
     callback_statuses: tuple[str, ...] = ("sent", "delivered")
+    #: Where callbacks really go (a live test server): they are still signed for the
+    #: StatusCallback URL Pana gave, its public address, as Twilio would sign them.
+    deliver_to: str = ""
 
     @property
     def url(self) -> str:
@@ -165,8 +168,13 @@ class FakeTwilio:
 
     def _callbacks(self, url: str, record: dict[str, Any]) -> None:
         validator = RequestValidator(self.auth_token)
+        address = urlsplit(url)
+        target = url
+        if self.deliver_to:
+            query = f"?{address.query}" if address.query else ""
+            target = f"{self.deliver_to.rstrip('/')}{address.path}{query}"
         for status in self.callback_statuses:
-            time.sleep(0.05)
+            time.sleep(0.2)
             params = {
                 "MessageSid": record["sid"],
                 "MessageStatus": status,
@@ -178,6 +186,9 @@ class FakeTwilio:
             signature = validator.compute_signature(url, params)
             with self.lock:
                 record["status"] = status
-            # Twilio gives up too when the URL does not answer: the last status stays.
-            with contextlib.suppress(httpx.HTTPError):
-                httpx.post(url, data=params, headers={"X-Twilio-Signature": signature}, timeout=5)
+            try:
+                httpx.post(
+                    target, data=params, headers={"X-Twilio-Signature": signature}, timeout=5
+                )
+            except httpx.HTTPError:
+                return  # nobody answers (a test's server is gone): Twilio gives up too

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
+
+from sqlalchemy import update
 
 from bot.database import make_database
 from bot.inbox.accounts import add_staff
+from bot.models import Handoff
 from bot.settings import Settings
 
 T = TypeVar("T")
@@ -47,3 +51,13 @@ def wait_until(check: Callable[[], T], timeout: float = 10.0) -> T:
         if time.monotonic() > deadline:
             raise AssertionError(f"still {value!r} after {timeout} s")
         time.sleep(0.05)
+
+
+def age_last_message(settings: Settings, hours: int) -> None:
+    """Every hand-off's last message from the person as if written ``hours`` ago (to step
+    outside WhatsApp's 24-hour window without waiting a day)."""
+    database = make_database(settings.database_url)
+    with database.begin() as connection:
+        moment = datetime.now(UTC) - timedelta(hours=hours)
+        connection.execute(update(Handoff).values(last_inbound_at=moment))
+    database.dispose()
