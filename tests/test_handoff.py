@@ -464,3 +464,16 @@ def test_the_web_chat_reopened_during_a_handoff_says_who_is_reading(
     greeting = client.post("/api/chat/greeting", json={"user_id": "reloads-page"}).json()
     [reminder] = [reply["text"] for reply in greeting["replies"]]
     assert "OCASIVEN" in reminder and "menu" in reminder
+
+
+def test_staff_see_the_last_topic_in_the_inbox_language(
+    client: TestClient, settings: Settings
+) -> None:
+    staff = log_in(client, staff_account(settings))
+    for message in ("estoy en lima", "que es el sis gratuito", "quiero hablar con un asesor", "1"):
+        web(client, message, user="asks-about-sis")
+    spanish = client.get("/inbox/api/queue", headers=staff).json()["conversations"][0]
+    english = client.get("/inbox/api/queue?lang=en", headers=staff).json()["conversations"][0]
+    assert "SIS" in spanish["topic"] and spanish["topic"] != english["topic"]
+    assert "SIS" in english["topic"] and english["city"] == "Lima"
+    assert client.get("/inbox/api/queue?lang=fr", headers=staff).status_code == 422

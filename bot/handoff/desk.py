@@ -56,7 +56,9 @@ class Desk:
 
     # -- reading ------------------------------------------------------------------
 
-    def queue(self, staff: StaffMember, now: datetime | None = None) -> list[dict[str, Any]]:
+    def queue(
+        self, staff: StaffMember, lang: str = "es", now: datetime | None = None
+    ) -> list[dict[str, Any]]:
         """The organisation's open conversations: waiting ones first, oldest first."""
         now = now or datetime.now(UTC)
         with self.database.connect() as connection:
@@ -68,7 +70,8 @@ class Desk:
             waiting = store.unanswered(connection, [row.id for row in rows])
             last = store.last_message_times(connection, [row.id for row in rows])
         items = [
-            self._summary(row, staff, waiting.get(row.id), last.get(row.id), now) for row in rows
+            self._summary(row, staff, waiting.get(row.id), last.get(row.id), now, lang)
+            for row in rows
         ]
         return sorted(
             items,
@@ -80,7 +83,7 @@ class Desk:
         )
 
     def detail(
-        self, staff: StaffMember, handoff_id: int, now: datetime | None = None
+        self, staff: StaffMember, handoff_id: int, lang: str = "es", now: datetime | None = None
     ) -> dict[str, Any]:
         """One conversation with its messages, opened for reading."""
         now = now or datetime.now(UTC)
@@ -94,7 +97,7 @@ class Desk:
                 .where(MESSAGES.c.handoff_id == row.id)
                 .order_by(MESSAGES.c.id)
             ).all()
-        summary = self._summary(row, staff, waiting, last, now)
+        summary = self._summary(row, staff, waiting, last, now, lang)
         window_closes = aware(row.last_inbound_at)
         window_closes = window_closes + WHATSAPP_WINDOW if window_closes else None
         return {
@@ -115,6 +118,7 @@ class Desk:
         waiting: tuple[int, datetime] | None,
         last: datetime | None,
         now: datetime,
+        lang: str = "es",
     ) -> dict[str, Any]:
         kb = self.engine.kb
         city = kb.cities.get(row.city or "")
@@ -131,7 +135,7 @@ class Desk:
             "last_message_at": _iso(last or row.opened_at),
             "waiting_seconds": int((now - oldest).total_seconds()) if oldest else None,
             "unread": waiting[0] if waiting else 0,
-            "topic": self.engine.render.title_of(row.topic, "es") if row.topic else None,
+            "topic": self.engine.render.title_of(row.topic, lang) if row.topic else None,
             "city": city.name if city else None,
         }
 

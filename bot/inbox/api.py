@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -144,26 +144,33 @@ async def me(staff: StaffDep, runtime: RuntimeDep) -> JSONResponse:
     return JSONResponse(_me(runtime, staff), headers=NO_STORE)
 
 
+Language = Annotated[Literal["es", "en"], Query()]
+
+
 @router.get("/queue")
-async def queue(staff: StaffDep, runtime: RuntimeDep) -> JSONResponse:
-    """The organisation's open conversations."""
-    items = await run_in_threadpool(runtime.desk.queue, staff)
+async def queue(staff: StaffDep, runtime: RuntimeDep, lang: Language = "es") -> JSONResponse:
+    """The organisation's open conversations; topics named in ``lang``."""
+    items = await run_in_threadpool(runtime.desk.queue, staff, lang)
     body = {"now": datetime.now(UTC).isoformat(), "conversations": items}
     return JSONResponse(body, headers=NO_STORE)
 
 
-async def _detail(runtime: Runtime, staff: StaffMember, handoff_id: int) -> JSONResponse:
+async def _detail(
+    runtime: Runtime, staff: StaffMember, handoff_id: int, lang: str = "es"
+) -> JSONResponse:
     try:
-        detail = await run_in_threadpool(runtime.desk.detail, staff, handoff_id)
+        detail = await run_in_threadpool(runtime.desk.detail, staff, handoff_id, lang)
     except NotFound:
         raise HTTPException(404, "not found") from None
     return JSONResponse(detail, headers=NO_STORE)
 
 
 @router.get("/conversations/{handoff_id}")
-async def conversation(handoff_id: int, staff: StaffDep, runtime: RuntimeDep) -> JSONResponse:
-    """One conversation and its messages."""
-    return await _detail(runtime, staff, handoff_id)
+async def conversation(
+    handoff_id: int, staff: StaffDep, runtime: RuntimeDep, lang: Language = "es"
+) -> JSONResponse:
+    """One conversation and its messages; its topic named in ``lang``."""
+    return await _detail(runtime, staff, handoff_id, lang)
 
 
 async def _act(call: Any, *args: Any) -> Any:

@@ -291,7 +291,7 @@
   function pollQueue() {
     clearTimeout(queueTimer);
     if (!me) return;
-    api("GET", "/queue")
+    api("GET", "/queue?lang=" + lang)
       .then(function (answer) {
         if (!answer.ok) throw new Error(answer.status);
         if ($("status").textContent === w("offline")) say("");
@@ -429,7 +429,7 @@
     clearTimeout(conversationTimer);
     var id = openId;
     if (!me || id === null) return;
-    api("GET", "/conversations/" + id)
+    api("GET", "/conversations/" + id + "?lang=" + lang)
       .then(function (answer) {
         if (id !== openId) return;
         if (answer.status === 404) {
