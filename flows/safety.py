@@ -121,4 +121,5 @@ class SafetyAnswers:
         """A gentle question for a possible danger ("¿Estás en peligro ahora?…")."""
         kind = self.kb.safety.kind(dangers[0].kind)
         numbers = kind.numbers[:CHECK_NUMBERS] if kind and kind.numbers else ("105",)
-        return self.kb.message("danger_check", lang, number=EITHER.get(lang, EITHER["es"]).join(numbers))
+        either = EITHER.get(lang, EITHER["es"])
+        return self.kb.message("danger_check", lang, number=either.join(numbers))
