@@ -30,8 +30,8 @@ def test_a_burning_house_gets_the_firefighters_number_first(engine: Engine) -> N
 @pytest.mark.parametrize(
     "idiom",
     [
-        "me muero de la verguenza, me equivoque de fecha en la cita de migraciones. como cambio?",
-        "mi jefa me va a matar si no llevo el carnet mañana jaja, cuanto demora el duplicado?",
+        "me muero de la risa con los memes del grupo, pero dime, como saco el SIS pa mi hijo?",
+        "mi hermana me mata si no le devuelvo hoy su cargador jaja. cuanto demora el duplicado del carnet?",
     ],
 )
 def test_an_idiom_about_dying_is_not_read_as_danger(engine: Engine, idiom: str) -> None:
