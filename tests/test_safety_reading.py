@@ -31,7 +31,7 @@ def test_a_burning_house_gets_the_firefighters_number_first(engine: Engine) -> N
     "idiom",
     [
         "me muero de la risa con los memes del grupo, pero dime, como saco el SIS pa mi hijo?",
-        "mi hermana me mata si no le devuelvo hoy su cargador jaja. cuanto demora el duplicado del carnet?",
+        "mi hermana me mata si no le devuelvo su cargador jaja. cuanto demora el duplicado?",
     ],
 )
 def test_an_idiom_about_dying_is_not_read_as_danger(engine: Engine, idiom: str) -> None:
