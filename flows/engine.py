@@ -406,10 +406,11 @@ class Engine:
         possible_danger = bool(dangers) and dangers[0].confidence >= DANGER_CHECK
         if decision.kind == "intent":
             return self._intent(state, decision.targets[0], text)
-        if possible_danger and dangers and decision.kind != "answer":
+        if possible_danger and dangers:
             kind = self.kb.safety.kind(dangers[0].kind)
             if kind is not None and not kind.numbers:
-                # No emergency number to check with (hunger, homelessness): the help itself.
+                # No emergency number to check with (hunger, homelessness): the help itself,
+                # even when a topic was understood ("¿hay un comedor abierto hoy?").
                 return self.safety.answer(state, dangers, today)
         if state.danger and not self._changes_subject(decision, norm):
             # Safety mode: a follow-up ("¿y si no tengo papeles?") stays with the danger's

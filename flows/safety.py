@@ -34,6 +34,11 @@ DANGER_CHECK = 0.28
 PROTECTIVE_AREAS = frozenset({"protection", "asylum"})
 #: A second kind is answered too when it is at least this confident (threats and violence).
 SECOND_KIND = 0.6
+#: How many of the kind's numbers the gentle check names: a medium reading is the least
+#: sure of its kind too, and both numbers fit it (child abuse: 100 and 1818).
+CHECK_NUMBERS = 2
+#: How two numbers are joined in the gentle check ("llama al 100 o al 1818").
+EITHER = {"es": " o al ", "en": " or "}
 
 
 class SafetyAnswers:
@@ -115,5 +120,6 @@ class SafetyAnswers:
     def check_line(self, dangers: list[Danger], lang: str) -> str:
         """A gentle question for a possible danger ("¿Estás en peligro ahora?…")."""
         kind = self.kb.safety.kind(dangers[0].kind)
-        number = kind.numbers[0] if kind and kind.numbers else "105"
-        return self.kb.message("danger_check", lang, number=number)
+        numbers = kind.numbers[:CHECK_NUMBERS] if kind and kind.numbers else ("105",)
+        either = EITHER.get(lang, EITHER["es"])
+        return self.kb.message("danger_check", lang, number=either.join(numbers))

@@ -64,5 +64,6 @@ def test_frozen_safety_set_recall_and_false_alarms(engine: Engine) -> None:
 
 def test_development_safety_set_recall_and_false_alarms(engine: Engine) -> None:
     summary = summarise_safety(evaluate_safety(engine, TESTS / "safety_dev"))
-    assert summary.recall >= 0.92, f"recall {summary.recall:.1%}"
-    assert summary.false_alarms <= 0.05, f"false alarms {summary.false_alarms:.1%}"
+    assert summary.recall >= 0.96, f"recall {summary.recall:.1%}"
+    assert summary.false_alarms <= 0.03, f"false alarms {summary.false_alarms:.1%}"
+    assert summary.wrong_number == 0, f"wrong number {summary.wrong_number:.1%}"
