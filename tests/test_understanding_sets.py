@@ -57,9 +57,10 @@ def test_a_case_that_must_never_fail(engine: Engine, case: Case) -> None:
 
 def test_frozen_safety_set_recall_and_false_alarms(engine: Engine) -> None:
     summary = summarise_safety(evaluate_safety(engine, TESTS / "safety_unseen"))
-    assert summary.recall >= 0.94, f"recall {summary.recall:.1%}"
-    assert summary.false_alarms <= 0.06, f"false alarms {summary.false_alarms:.1%}"
-    assert summary.wrong_number <= 0.03, f"wrong number {summary.wrong_number:.1%}"
+    # Issue 12's gate: recall under 95% or false alarms over 5% fail CI.
+    assert summary.recall >= 0.95, f"recall {summary.recall:.1%}"
+    assert summary.false_alarms <= 0.05, f"false alarms {summary.false_alarms:.1%}"
+    assert summary.wrong_number <= 0.01, f"wrong number {summary.wrong_number:.1%}"
 
 
 def test_development_safety_set_recall_and_false_alarms(engine: Engine) -> None:
