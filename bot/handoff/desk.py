@@ -135,9 +135,15 @@ class Desk:
             "last_message_at": _iso(last or row.opened_at),
             "waiting_seconds": int((now - oldest).total_seconds()) if oldest else None,
             "unread": waiting[0] if waiting else 0,
-            "topic": self.engine.render.title_of(row.topic, lang) if row.topic else None,
+            "topic": self._topic(row.topic, lang),
             "city": city.name if city else None,
         }
+
+    def _topic(self, target: str | None, lang: str) -> str | None:
+        """What the bot last answered, by name; a city alone is shown as the city."""
+        if not target or target.partition(":")[0] not in ("topic", "org", "consulate", "list"):
+            return None
+        return self.engine.render.title_of(target, lang)
 
     def _message(self, row: Any) -> dict[str, Any]:
         text = self.sealer.open(row.body)
