@@ -25,7 +25,10 @@ from flows.scoring.features import Vector
 @dataclass
 class LinearClassifier:
     labels: tuple[str, ...]
-    weights: np.ndarray  # labels x features
+    #: features x labels: one feature's weights for every label side by side, so a
+    #: message's few features are a few contiguous rows (not one scattered column
+    #: per label, which cost a cache miss each).
+    weights: np.ndarray
     bias: np.ndarray  # labels
 
     @classmethod
@@ -58,12 +61,14 @@ class LinearClassifier:
                 probs[targets[i]] -= 1.0
                 weights[:, index] = weights[:, index] * shrink - step * np.outer(probs, value)
                 bias -= step * probs
-        return cls(names, weights, bias)
+        return cls(names, np.ascontiguousarray(weights.T), bias)
 
     def probabilities(self, vector: Vector) -> dict[str, float]:
         """Each label's probability for one vector."""
         if vector:
-            logits = self.weights[:, vector.index] @ vector.value + self.bias
+            # The rows, seen as labels x features, are laid out as ``w[:, index]`` of a
+            # labels x features matrix would be: the same product, the same bits.
+            logits = self.weights[vector.index].T @ vector.value + self.bias
         else:
             logits = self.bias.copy()
         probs = np.exp(logits - logits.max())
