@@ -218,7 +218,8 @@ class SearchIndex:
         if sum(len(self.by_word[w]) for w in words) <= FEW_POSTINGS:
             base, complete = self._score_few(words)
         else:
-            base, complete = self._score_many(words)
+            # Unboosted, the first ``limit`` are the answer: the rest need no sorting.
+            base, complete = self._score_many(words, limit if boost is None else None)
         return self._hits(_best(base, limit, boost, max_boost), complete, words)
 
     def _score_few(self, words: set[str]) -> tuple[list[tuple[str, float]], list[int]]:
@@ -245,8 +246,11 @@ class SearchIndex:
         base.sort(key=lambda item: (-item[1], item[0]))
         return base, complete
 
-    def _score_many(self, words: set[str]) -> tuple[list[tuple[str, float]], list[int]]:
-        """The same as :meth:`_score_few`, in numpy: for words in thousands of phrases."""
+    def _score_many(
+        self, words: set[str], limit: int | None
+    ) -> tuple[list[tuple[str, float]], list[int]]:
+        """The same as :meth:`_score_few`, in numpy: for words in thousands of phrases.
+        With a ``limit``, only the best ``limit`` candidates (and any tied with the last)."""
         ordered = sorted(words)
         rows = np.array([self._rows[w] for w in ordered], dtype=np.int64)
         begin, end = self._starts[rows], self._starts[rows + 1]
@@ -257,25 +261,29 @@ class SearchIndex:
         ]
         word = np.repeat(np.arange(len(ordered)), lengths)
         # A phrase lists each of its words once, so its postings here count its present words.
-        seen, inverse, present = np.unique(phrase, return_inverse=True, return_counts=True)
-        sizes = self._sizes[seen]
+        present = np.bincount(phrase, minlength=len(self.phrases))[phrase]
+        sizes = self._sizes[phrase]
         complete = present == sizes
         half = ~complete & (sizes > 1) & (2 * present >= sizes)
         # Which message words each target covers with complete phrases, and with half ones.
         targets, row = np.unique(self._phrase_target[phrase], return_inverse=True)
         full = np.zeros((len(targets), len(ordered)), dtype=bool)
         partial = np.zeros_like(full)
-        full[row[complete[inverse]], word[complete[inverse]]] = True
-        partial[row[half[inverse]], word[half[inverse]]] = True
+        full[row[complete], word[complete]] = True
+        partial[row[half], word[half]] = True
         weight = self._row_idf[rows]
         score = full @ weight + 0.5 * ((partial & ~full) @ weight)
         found = np.flatnonzero(full.any(axis=1) | partial.any(axis=1))
+        if limit is not None and len(found) > limit:
+            # Only what can be among the first ``limit``: at least the limit-th best score.
+            last = np.partition(-score[found], limit - 1)[limit - 1]
+            found = found[-score[found] <= last]
         # Targets are numbered in alphabetical order: ties between scores go by name.
         order = found[np.lexsort((targets[found], -score[found]))]
         names = self._targets
         scores = score[order].tolist()
         base = [(names[t], s) for t, s in zip(targets[order].tolist(), scores, strict=True)]
-        return base, seen[complete].tolist()
+        return base, np.unique(phrase[complete]).tolist()
 
     def _hits(
         self, ranked: list[tuple[float, str]], complete: list[int], words: set[str]
