@@ -45,7 +45,7 @@ class LinearClassifier:
         """Stochastic gradient descent on the cross-entropy, with weight decay."""
         names = tuple(sorted(set(labels)))
         position = {name: i for i, name in enumerate(names)}
-        weights = np.zeros((len(names), features))
+        weights = np.zeros((features, len(names)))
         bias = np.zeros(len(names))
         rows = [(v.index, v.value) for v in vectors]
         targets = np.array([position[label] for label in labels])
@@ -55,13 +55,13 @@ class LinearClassifier:
             shrink = 1.0 - step * decay
             for i in order(len(rows)):
                 index, value = rows[i]
-                logits = weights[:, index] @ value + bias
+                logits = weights[index].T @ value + bias
                 probs = np.exp(logits - logits.max())
                 probs /= probs.sum()
                 probs[targets[i]] -= 1.0
-                weights[:, index] = weights[:, index] * shrink - step * np.outer(probs, value)
+                weights[index] = weights[index] * shrink - step * np.outer(value, probs)
                 bias -= step * probs
-        return cls(names, np.ascontiguousarray(weights.T), bias)
+        return cls(names, weights, bias)
 
     def probabilities(self, vector: Vector) -> dict[str, float]:
         """Each label's probability for one vector."""
