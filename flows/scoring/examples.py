@@ -24,6 +24,10 @@ import numpy as np
 
 from flows.scoring.features import Vector, Vectoriser
 
+#: Past this many examples (about 3,000 entries), taking each target's best over the
+#: examples a message touched is cheaper than a pass over all of them; below, dearer.
+MANY_EXAMPLES = 20_000
+
 
 @dataclass
 class ExampleIndex:
@@ -87,13 +91,17 @@ class ExampleIndex:
             weights=self.weights[positions] * np.repeat(vector.value, lengths),
             minlength=self.size,
         )
+        count = min(limit, len(self.targets))
+        if self.size <= MANY_EXAMPLES:
+            best = np.maximum.reduceat(similarity, self.first_example)
+            top = np.argpartition(-best, count - 1)[:count]
+            return {self.targets[i]: float(best[i]) for i in top if best[i] > 0}
         # Only the examples the message touched can score (weights are positive):
         # each touched target's best example, without a pass over every example.
         touched = np.flatnonzero(similarity)
         owners = self.owner[touched]
         first = np.flatnonzero(np.diff(owners, prepend=-1))
         found, best = owners[first], np.maximum.reduceat(similarity[touched], first)
-        count = min(limit, len(self.targets))
         if len(found) <= count:
             return {self.targets[t]: b for t, b in zip(found.tolist(), best.tolist(), strict=True)}
         edge = -np.partition(-best, [count - 1, count])[[count - 1, count]]
