@@ -3,6 +3,7 @@
     python -m bench                      # everything: engine, bare, SQLite, PostgreSQL
     python -m bench --quick              # shorter phases, 100,000 stored users (a smoke run)
     python -m bench --databases sqlite   # skip PostgreSQL
+    python -m bench --engine-only        # Engine.handle in-process only (about a minute)
     python -m bench --postgres-url postgresql+psycopg://user@host/db   # use that server
 
 PostgreSQL runs in a throwaway cluster when its binaries are installed
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import platform
 import sys
@@ -39,6 +41,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--postgres-url", default="", help="a server to make a scratch db on")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn workers, every variant")
     parser.add_argument("--quick", action="store_true", help="short phases (a smoke run)")
+    parser.add_argument(
+        "--engine-only", action="store_true", help="only Engine.handle in-process; docs untouched"
+    )
     parser.add_argument("--no-profile", action="store_true", help="skip the py-spy profile")
     parser.add_argument("--no-doc", action="store_true", help="leave docs/ untouched")
     parser.add_argument("--out", default="bench-results")
@@ -122,8 +127,30 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return results
 
 
+def engine_only(args: argparse.Namespace) -> int:
+    """The engine's table alone, with the machine's load: for comparing two versions."""
+    say(f"load average before: {os.getloadavg()[0]:.2f}")
+    engine = scaling(load_knowledge(), (1_000, 10_000) if args.quick else (1_000, 3_000, 10_000))
+    results = {"engine": engine, "meta": {
+        "date": datetime.now().strftime("%Y-%m-%d %H:%M"),
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "load_average_after": os.getloadavg(),
+    }}  # fmt: skip
+    print(report.text_table(*report.engine_rows(results)))
+    say(f"load average after: {os.getloadavg()[0]:.2f}")
+    folder = Path(args.out)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"engine-{results['meta']['date'].replace(':', '').replace(' ', '-')}.json"
+    path.write_text(json.dumps(results, indent=2))
+    print(f"results: {path}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
+    if args.engine_only:
+        return engine_only(args)
     results = run(args)
     print()
     print(report.render(results))

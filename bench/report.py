@@ -16,10 +16,11 @@ DOC = Path("docs/performance.md")
 PLOT = Path("docs/performance.png")
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 
-#: Targets from issue 7.
+#: Targets from issue 7; the engine's from issue 11, which set the cost of the new
+#: understanding (three signals, danger first) at 2 ms on the shipped knowledge.
 MIN_SHARE_OF_BARE = 0.40
 MAX_P99_MS = 25.0
-MAX_ENGINE_P99_SHIPPED = 1.0
+MAX_ENGINE_P99_SHIPPED = 2.0
 MAX_ENGINE_P99_10K = 5.0
 MAX_RSS_MB = 200.0
 #: "Flat": in-process p50 with a million stored users within this factor of a thousand's.
@@ -114,7 +115,7 @@ def target_rows(results: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     engine = {r["label"]: r for r in results["engine"]}
     if "shipped" in engine:
         p99 = engine["shipped"]["p99_ms"]
-        add("engine p99 <= 1 ms, shipped knowledge", f"{p99:.2f} ms", p99 <= MAX_ENGINE_P99_SHIPPED)
+        add("engine p99 <= 2 ms, shipped knowledge", f"{p99:.2f} ms", p99 <= MAX_ENGINE_P99_SHIPPED)
     if "10,000 entries" in engine:
         p99 = engine["10,000 entries"]["p99_ms"]
         add("engine p99 <= 5 ms, 10,000 entries", f"{p99:.2f} ms", p99 <= MAX_ENGINE_P99_10K)

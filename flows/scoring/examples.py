@@ -24,6 +24,10 @@ import numpy as np
 
 from flows.scoring.features import Vector, Vectoriser
 
+#: Past this many examples (about 3,000 entries), taking each target's best over the
+#: examples a message touched is cheaper than a pass over all of them; below, dearer.
+MANY_EXAMPLES = 20_000
+
 
 @dataclass
 class ExampleIndex:
@@ -33,6 +37,7 @@ class ExampleIndex:
     first_example: np.ndarray  # target position -> its first example (targets are contiguous)
     targets: tuple[str, ...]
     size: int  # number of examples
+    owner: np.ndarray  # example number -> its target position
 
     @classmethod
     def fit(
@@ -58,6 +63,7 @@ class ExampleIndex:
         order = np.argsort(features, kind="stable")
         counts = np.bincount(features, minlength=vectoriser.size)
         starts = np.concatenate([[0], np.cumsum(counts)])
+        sizes = np.diff([*first, len(rows)])
         return cls(
             starts,
             numbers[order].astype(np.int64),
@@ -65,6 +71,7 @@ class ExampleIndex:
             np.array(first, dtype=np.int64),
             tuple(targets),
             len(rows),
+            np.repeat(np.arange(len(targets), dtype=np.int64), sizes),
         )
 
     def score(self, vector: Vector, limit: int = 8) -> dict[str, float]:
@@ -84,7 +91,25 @@ class ExampleIndex:
             weights=self.weights[positions] * np.repeat(vector.value, lengths),
             minlength=self.size,
         )
-        best = np.maximum.reduceat(similarity, self.first_example)
-        count = min(limit, len(best))
+        count = min(limit, len(self.targets))
+        if self.size <= MANY_EXAMPLES:
+            best = np.maximum.reduceat(similarity, self.first_example)
+            top = np.argpartition(-best, count - 1)[:count]
+            return {self.targets[i]: float(best[i]) for i in top if best[i] > 0}
+        # Only the examples the message touched can score (weights are positive):
+        # each touched target's best example, without a pass over every example.
+        touched = np.flatnonzero(similarity)
+        owners = self.owner[touched]
+        first = np.flatnonzero(np.diff(owners, prepend=-1))
+        found, best = owners[first], np.maximum.reduceat(similarity[touched], first)
+        if len(found) <= count:
+            return {self.targets[t]: b for t, b in zip(found.tolist(), best.tolist(), strict=True)}
+        edge = -np.partition(-best, [count - 1, count])[[count - 1, count]]
+        if edge[0] == edge[1]:
+            # A tie at the edge of the top: chosen among all targets, as it always was.
+            every = np.zeros(len(self.targets))
+            every[found] = best
+            top = np.argpartition(-every, count - 1)[:count]
+            return {self.targets[i]: float(every[i]) for i in top if every[i] > 0}
         top = np.argpartition(-best, count - 1)[:count]
-        return {self.targets[i]: float(best[i]) for i in top if best[i] > 0}
+        return {self.targets[found[i]]: float(best[i]) for i in top.tolist()}

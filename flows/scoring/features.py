@@ -147,11 +147,11 @@ class Vectoriser:
         word_index, word_weight = self._block(words)
         char_index, char_weight = self._block(chars)
         a, b = math.sqrt(1.0 - self.char_weight), math.sqrt(self.char_weight)
-        # Word and character features have disjoint indices ("w:…" and "c:…").
-        order = np.argsort(np.concatenate([word_index, char_index]), kind="stable")
+        # Features are numbered in sorted order, so every "c:…" comes before every "w:…":
+        # the character block then the word block is already in ascending order.
         vector = Vector(
-            np.concatenate([word_index, char_index])[order],
-            np.concatenate([a * word_weight, b * char_weight])[order],
+            np.concatenate([char_index, word_index]),
+            np.concatenate([b * char_weight, a * word_weight]),
         )
         if len(self._cache) > 2048:
             self._cache.clear()

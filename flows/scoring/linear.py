@@ -25,7 +25,10 @@ from flows.scoring.features import Vector
 @dataclass
 class LinearClassifier:
     labels: tuple[str, ...]
-    weights: np.ndarray  # labels x features
+    #: features x labels: one feature's weights for every label side by side, so a
+    #: message's few features are a few contiguous rows (not one scattered column
+    #: per label, which cost a cache miss each).
+    weights: np.ndarray
     bias: np.ndarray  # labels
 
     @classmethod
@@ -42,7 +45,7 @@ class LinearClassifier:
         """Stochastic gradient descent on the cross-entropy, with weight decay."""
         names = tuple(sorted(set(labels)))
         position = {name: i for i, name in enumerate(names)}
-        weights = np.zeros((len(names), features))
+        weights = np.zeros((features, len(names)))
         bias = np.zeros(len(names))
         rows = [(v.index, v.value) for v in vectors]
         targets = np.array([position[label] for label in labels])
@@ -52,18 +55,20 @@ class LinearClassifier:
             shrink = 1.0 - step * decay
             for i in order(len(rows)):
                 index, value = rows[i]
-                logits = weights[:, index] @ value + bias
+                logits = weights[index].T @ value + bias
                 probs = np.exp(logits - logits.max())
                 probs /= probs.sum()
                 probs[targets[i]] -= 1.0
-                weights[:, index] = weights[:, index] * shrink - step * np.outer(probs, value)
+                weights[index] = weights[index] * shrink - step * np.outer(value, probs)
                 bias -= step * probs
         return cls(names, weights, bias)
 
     def probabilities(self, vector: Vector) -> dict[str, float]:
         """Each label's probability for one vector."""
         if vector:
-            logits = self.weights[:, vector.index] @ vector.value + self.bias
+            # The rows, seen as labels x features, are laid out as ``w[:, index]`` of a
+            # labels x features matrix would be: the same product, the same bits.
+            logits = self.weights[vector.index].T @ vector.value + self.bias
         else:
             logits = self.bias.copy()
         probs = np.exp(logits - logits.max())
