@@ -21,8 +21,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from flows.language import LanguageGuesser
 from flows.scoring.features import Vector
 from flows.scoring.linear import LinearClassifier
+from knowledge.base import KnowledgeBase
+from knowledge.text import normalise
 
 ORDINARY = "none"
 #: Words per window when a long message is read in parts, and the step between windows.
@@ -107,3 +110,24 @@ def windows(norm: str) -> list[str]:
         return [norm]
     parts = [" ".join(words[i : i + WINDOW]) for i in range(0, len(words) - STEP, STEP)]
     return [norm, *parts]
+
+
+def readings(kb: KnowledgeBase) -> Callable[[str], list[str]]:
+    """How the engine may read a training text: normalised and, when it is in
+    Portuguese, French or Creole, also translated word by word through that
+    language's glossary (``other_languages`` in ``intents.yaml``), as
+    ``Engine.handle`` does with such a message. "meu marido me bate" then trains
+    the words a Spanish message has ("me pega"); the untranslated form stays, for a
+    message too short or too mixed to be recognised as that language."""
+    languages = LanguageGuesser(kb)
+
+    def read(text: str) -> list[str]:
+        norm = normalise(text)
+        other = languages.other_language(norm)
+        if other is None:
+            return [norm]
+        glossary = kb.other_languages[other].glossary
+        translated = " ".join(glossary.get(w, w) for w in norm.split())
+        return [norm, translated] if translated != norm else [norm]
+
+    return read

@@ -20,7 +20,7 @@ import json
 from dataclasses import dataclass
 
 from flows.scoring.bm25 import BM25
-from flows.scoring.danger import DangerClassifier
+from flows.scoring.danger import DangerClassifier, readings
 from flows.scoring.examples import ExampleIndex
 from flows.scoring.features import Vector, Vectoriser
 from knowledge.base import KnowledgeBase
@@ -73,11 +73,16 @@ def documents_of(kb: KnowledgeBase, examples: dict[str, list[str]]) -> dict[str,
 def fit_models(kb: KnowledgeBase) -> Models:
     examples = examples_of(kb)
     documents = documents_of(kb, examples)
-    danger_examples = {k.id: k.examples.all() for k in kb.safety.kinds}
+    # A message in Portuguese, French or Creole is read through its glossary
+    # (Engine.handle); examples in those languages are trained that way too.
+    read = readings(kb)
+    danger_examples = {
+        k.id: [r for t in k.examples.all() for r in read(t)] for k in kb.safety.kinds
+    }
     danger_patterns = {k.id: k.patterns.all() for k in kb.safety.kinds}
     # Every example question outside protection is an ordinary message too: thousands of
     # stories about papers, school and health that the danger reader must not alarm on.
-    ordinary = kb.safety.ordinary.all() + [
+    ordinary = [r for t in kb.safety.ordinary.all() for r in read(t)] + [
         text
         for ident, said in kb.questions.items()
         if kb.area_of(kb.target_of(ident) or "") not in ("protection", None)
