@@ -121,10 +121,7 @@ class Engine:
         """The reply to one message and the user's next state."""
         text = clean_text(incoming.text or "")
         norm = normalise(text) or FEEDBACK_EMOJI.get(text.strip(), "")
-        other = self.languages.other_language(norm)
-        if other:
-            glossary = self.kb.other_languages[other].glossary
-            norm = " ".join(glossary.get(w, w) for w in norm.split())
+        other, norm = self.languages.in_spanish(norm)
         lang = "es" if other else self._language(state, norm, incoming.language_hint)
         first_contact = not state.welcomed
         state = replace(state, lang=lang, opted_out=False)

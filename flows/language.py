@@ -63,6 +63,7 @@ class LanguageGuesser:
             code: frozenset(normalise(m) for m in language.markers) - known
             for code, language in kb.other_languages.items()
         }
+        self.glossaries = {code: lang.glossary for code, lang in kb.other_languages.items()}
 
     def other_language(self, normalised: str) -> str | None:
         """A language Pana answers in Spanish (``pt``, ``fr``, ``ht``), when the
@@ -74,6 +75,15 @@ class LanguageGuesser:
             if found > hits and 5 * found >= len(words):
                 best, hits = code, found
         return best
+
+    def in_spanish(self, normalised: str) -> tuple[str | None, str]:
+        """The other language a message is in, if any, and the message translated word by
+        word through its glossary ("meu marido me bate" -> "mi esposo me pega")."""
+        other = self.other_language(normalised)
+        if other is None:
+            return None, normalised
+        glossary = self.glossaries[other]
+        return other, " ".join(glossary.get(w, w) for w in normalised.split())
 
     def guess(
         self, normalised: str, correct: Callable[[str], str | None] | None = None

@@ -123,11 +123,7 @@ def readings(kb: KnowledgeBase) -> Callable[[str], list[str]]:
 
     def read(text: str) -> list[str]:
         norm = normalise(text)
-        other = languages.other_language(norm)
-        if other is None:
-            return [norm]
-        glossary = kb.other_languages[other].glossary
-        translated = " ".join(glossary.get(w, w) for w in norm.split())
+        translated = languages.in_spanish(norm)[1]
         return [norm, translated] if translated != norm else [norm]
 
     return read
