@@ -114,8 +114,8 @@ def _plain(text: str) -> str:
 
 def contains_fact(reply: str, fact: str) -> bool:
     """Phone numbers (``+5117460295``, ``1818``) match however the reply formats them."""
-    if re.fullmatch(r"\+?\d{3,15}", fact):
-        digits = fact.lstrip("+")
+    if re.fullmatch(r"\+?\d{3,15}|\+?\d{2,4}( \d{2,4}){1,3}", fact):  # "263 4014" too
+        digits = re.sub(r"\D", "", fact)
         if len(digits) <= 4:  # a short public number stands alone, not inside another
             return re.search(rf"(?<![\d+]){digits}(?!\d)", reply) is not None
         return any(re.sub(r"\D", "", m).endswith(digits) for m in PHONE_IN_TEXT.findall(reply))

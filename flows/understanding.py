@@ -298,11 +298,34 @@ class Understanding:
         menu = self._menu_covering(close)
         if menu and score >= BLEND_ANSWER:
             return Decision("answer", (menu,), city, score=score, alternatives=others)
+        # One subject seen from several sides (the readings are linked by ``related``),
+        # and no signal prefers another side more than the first: answer the first,
+        # whose answer offers the others.
+        leads = all(ranking.votes(top) >= ranking.votes(t) for t in close)
+        if len(close) >= 2 and score >= BLEND_ANSWER and leads and self._one_family(close):
+            return Decision("answer", (top,), city, score=score, alternatives=tuple(close[1:]))
         if len(close) >= 2:
             return Decision("clarify", tuple(close), city, score=score)
         if score >= BLEND_ANSWER and agreed:
             return Decision("answer", (top,), city, score=score, alternatives=others)
         return Decision("unknown", (top, *others[:1]), city, score=score)
+
+    def _one_family(self, targets: list[str]) -> bool:
+        """Readings that are one subject seen from several sides: every other reading
+        is linked to the first by ``related`` (either way)."""
+        first, *others = targets
+        kind, _, ident = first.partition(":")
+        if kind != "topic" or ident not in self.kb.topics:
+            return False
+        mine = {f"topic:{r}" for r in self.kb.topics[ident].related}
+        for other in others:
+            kind, _, oid = other.partition(":")
+            if kind != "topic" or oid not in self.kb.topics:
+                return False
+            theirs = {f"topic:{r}" for r in self.kb.topics[oid].related}
+            if other not in mine and first not in theirs:
+                return False
+        return True
 
     def _booster(self, state: State, norm: str, city: str | None) -> Callable[[str], float]:
         """How much to favour each candidate: menu context, audience, city, last answer."""

@@ -45,6 +45,9 @@ class KnowledgeBase:
     messages: dict[str, Text] = field(default_factory=dict)
     #: Example questions per target (``topic:sis``), to train understanding.
     questions: dict[str, Keywords] = field(default_factory=dict)
+    #: Ordinary messages the danger reader learns from besides ``safety.ordinary``: a
+    #: frozen sample of example questions, so editing the questions leaves it unchanged.
+    danger_ordinary: list[str] = field(default_factory=list)
     #: Danger kinds and help numbers; empty when no ``safety.yaml`` is loaded.
     safety: Safety = field(default_factory=Safety)
     #: Examples per intent (``greeting``, ``out_of_scope``, ``repair``…).

@@ -34,6 +34,9 @@ class KnowledgeFile(Strict):
     messages: dict[str, Text] = Field(default_factory=dict)
     #: Example questions per entry id (``knowledge/data/questions/``).
     questions: dict[str, Keywords] = Field(default_factory=dict)
+    #: Ordinary messages for the danger reader, frozen apart from the example questions
+    #: (``knowledge/data/danger_ordinary.yaml``).
+    danger_ordinary: list[str] = Field(default_factory=list)
     #: Danger kinds, their examples and help numbers (``knowledge/data/safety.yaml``).
     safety: Safety | None = None
     #: Examples per intent: small talk, out of scope, repair (``intents.yaml``).
@@ -54,6 +57,7 @@ class KnowledgeFile(Strict):
         if not any(
             (
                 self.questions,
+                self.danger_ordinary,
                 self.safety,
                 self.intents,
                 self.other_languages,

@@ -83,6 +83,7 @@ def load_files(root: Path = DATA_DIR) -> tuple[KnowledgeBase, list[Problem]]:
                 problems.append(Problem(rel, f"questions.{ident}", "duplicate question list"))
             kb.questions[ident] = said
             kb.origins[f"questions:{ident}"] = rel
+        kb.danger_ordinary.extend(content.danger_ordinary)
         kb.intent_examples.update(content.intents)
         kb.other_languages.update(content.other_languages)
         kb.aspects.update(content.aspects)

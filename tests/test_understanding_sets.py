@@ -10,20 +10,25 @@ that a change that makes Pana worse on messages nobody tuned for fails here.
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bot.evaluation import Case, evaluate, load_cases, run_case, summarise
 from bot.safety_eval import evaluate_safety, summarise_safety
 from flows.engine import Engine
+from flows.scoring.models import fit_models
+from knowledge.base import KnowledgeBase
+from knowledge.schema import Keywords
 
 TESTS = Path(__file__).parent
 
 #: (set, least share right, most share confidently wrong)
 BARS = [
-    ("conversations", 0.95, 0.03),
-    ("conversations_dev", 0.85, 0.05),
+    ("conversations", 0.96, 0.02),
+    ("conversations_dev", 0.89, 0.02),
     ("conversations_holdout", 0.74, 0.08),
     ("conversations_unseen", 0.69, 0.15),
 ]
@@ -68,3 +73,15 @@ def test_development_safety_set_recall_and_false_alarms(engine: Engine) -> None:
     assert summary.recall >= 0.96, f"recall {summary.recall:.1%}"
     assert summary.false_alarms <= 0.03, f"false alarms {summary.false_alarms:.1%}"
     assert summary.wrong_number == 0, f"wrong number {summary.wrong_number:.1%}"
+
+
+def test_editing_example_questions_leaves_the_danger_reader_unchanged(kb: KnowledgeBase) -> None:
+    """The danger reader learns from safety data and a frozen sample only: a new
+    example question moves the rankers, never a safety figure."""
+    edited = copy.deepcopy(kb)
+    said = edited.questions["sis"]
+    edited.questions["sis"] = Keywords(es=[*said.es, "me robaron la cartera con el carnet del sis"])
+    before, after = fit_models(kb), fit_models(edited)
+    assert after.examples is not before.examples
+    assert np.array_equal(after.danger.model.weights, before.danger.model.weights)
+    assert np.array_equal(after.danger.model.bias, before.danger.model.bias)
