@@ -288,11 +288,17 @@
 
   // ---- the queue -----------------------------------------------------------------------
 
+  // Only the newest answer counts: a poll that left before a transfer or a close must not
+  // draw the conversation back after the fresher one has removed it.
+  var queueAsked = 0;
+
   function pollQueue() {
     clearTimeout(queueTimer);
     if (!me) return;
+    var asked = ++queueAsked;
     api("GET", "/queue?lang=" + lang)
       .then(function (answer) {
+        if (asked !== queueAsked) return;
         if (!answer.ok) throw new Error(answer.status);
         if ($("status").textContent === w("offline")) say("");
         queue = answer.data.conversations || [];
@@ -304,7 +310,8 @@
         say(w("offline"));
       })
       .then(function () {
-        if (me) queueTimer = setTimeout(pollQueue, QUEUE_EVERY_MS);
+        // The newest poll alone sets the next one, so stale answers never add timers.
+        if (me && asked === queueAsked) queueTimer = setTimeout(pollQueue, QUEUE_EVERY_MS);
       });
   }
 

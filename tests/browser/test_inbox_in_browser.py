@@ -275,7 +275,8 @@ def test_a_failed_reply_shows_twilios_error_and_past_24_hours_the_reply_waits(
     page.click("#transfer button[type=submit]")
     page.locator("#status", has_text="Conversación transferida a Vene Activa").wait_for()
     page.locator("#no-waiting").wait_for()
-    assert page.locator(".queue .item").count() == 0
+    # A poll that left before the transfer may still draw it once; the next one does not.
+    page.locator(".queue .item").first.wait_for(state="detached")
 
 
 def test_the_inbox_in_english_on_a_phone_has_no_serious_accessibility_violations(
