@@ -20,7 +20,6 @@ response's nonce, no framing.
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
@@ -32,6 +31,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.channels.base import Channel, Inbound, answer
 from bot.channels.coordinates import checked_location
+from bot.nonced import nonced_page
 from bot.privacy import scoped_delivery_id
 from bot.runtime import Runtime, RuntimeDep
 from flows.render import numbered
@@ -44,22 +44,6 @@ PAGE = Path(__file__).resolve().parent.parent / "static" / "chat.html"
 #: What the page "says" to be greeted; the engine answers it like a first "hola".
 GREETING = "hola"
 USER_ID = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
-_SCRIPT_TAG = re.compile(r"<script(?=[\s>])")
-
-
-def page_headers(nonce: str) -> dict[str, str]:
-    """The chat page's security headers; ``nonce`` admits its own inline script."""
-    policy = (
-        f"default-src 'none'; script-src 'self' 'nonce-{nonce}'; "
-        "style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; "
-        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-    )
-    return {
-        "Content-Security-Policy": policy,
-        "X-Frame-Options": "DENY",
-        "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "no-referrer",
-    }
 
 
 class ChatRequest(BaseModel):
@@ -99,9 +83,7 @@ class ChatResponse(BaseModel):
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 async def chat_page() -> HTMLResponse:
-    nonce = secrets.token_urlsafe(16)
-    page = _SCRIPT_TAG.sub(f'<script nonce="{nonce}"', PAGE.read_text(encoding="utf-8"))
-    return HTMLResponse(page, headers=page_headers(nonce))
+    return nonced_page(PAGE, inline_styles=True)
 
 
 def as_buttons(reply: Reply) -> ChatReply:

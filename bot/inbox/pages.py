@@ -10,41 +10,22 @@ requests only to this server, no framing, nothing cached.
 
 from __future__ import annotations
 
-import re
-import secrets
 from pathlib import Path
 
 from fastapi import APIRouter, Response
 from fastapi.responses import HTMLResponse
 
+from bot.nonced import nonced_page
+
 router = APIRouter(prefix="/inbox", include_in_schema=False)
 STATIC = Path(__file__).resolve().parent.parent / "static"
 PAGE = STATIC / "inbox.html"
-_SCRIPT_TAG = re.compile(r"<script(?=[\s>])")
-
-
-def page_headers(nonce: str) -> dict[str, str]:
-    """The inbox page's security headers; ``nonce`` admits its own script tags."""
-    policy = (
-        f"default-src 'none'; script-src 'self' 'nonce-{nonce}'; style-src 'self'; "
-        "img-src 'self' data:; connect-src 'self'; form-action 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'"
-    )
-    return {
-        "Content-Security-Policy": policy,
-        "X-Frame-Options": "DENY",
-        "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "no-referrer",
-        "Cache-Control": "no-store",
-    }
 
 
 @router.get("", response_class=HTMLResponse)
 async def inbox_page() -> HTMLResponse:
     """The single page; whether someone is logged in is the API's to say."""
-    nonce = secrets.token_urlsafe(16)
-    page = _SCRIPT_TAG.sub(f'<script nonce="{nonce}"', PAGE.read_text(encoding="utf-8"))
-    return HTMLResponse(page, headers=page_headers(nonce))
+    return nonced_page(PAGE, no_store=True)
 
 
 def _asset(path: Path, media_type: str) -> Response:
