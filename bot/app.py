@@ -31,7 +31,7 @@ from bot.handoff.store import Conflict
 from bot.helpline import Busy
 from bot.inbox import api as inbox_api
 from bot.inbox import pages as inbox_pages
-from bot.limits import KeyedRateLimiter
+from bot.limits import KeyedRateLimiter, LoginLimits
 from bot.migrate import upgrade
 from bot.runtime import Runtime, RuntimeDep, build_runtime
 from bot.settings import Settings
@@ -171,6 +171,8 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
     )
     app.state.runtime = runtime
     app.state.web_limiter = KeyedRateLimiter(settings.web_messages_per_minute)
+    # Guessing passwords is slowed per door: the dashboard's token, the staff's logins.
+    app.state.login_limits = {"admin": LoginLimits(), "inbox": LoginLimits()}
     app.state.telegram_bot = (
         telegram.make_bot(settings.telegram_bot_token, settings.telegram_api_base_url)
         if settings.telegram_enabled

@@ -252,10 +252,6 @@ class Helpline:
             self._staffed = (time.monotonic(), orgs)
         return orgs
 
-    def forget_staffed(self) -> None:
-        """Read the organisations with staff again on the next message (an account changed)."""
-        self._staffed = (-STAFFED_SECONDS, ())
-
     # -- delivery -------------------------------------------------------------
 
     def confirm_soon(self, channel: str, delivery_id: str | None) -> None:

@@ -84,11 +84,13 @@ class LoginLimits:
 
     Example::
 
-        limits = LoginLimits(per_address=10, overall=30)
+        limits = LoginLimits()          # 10 tries a minute per address, 30 in all
         limits.allow("203.0.113.7")     # False past either limit
+
+    The app keeps one per door (``app.state.login_limits["admin"]``, ``["inbox"]``).
     """
 
-    def __init__(self, per_address: int, overall: int) -> None:
+    def __init__(self, per_address: int = 10, overall: int = 30) -> None:
         self.per_address = KeyedRateLimiter(per_address)
         self.overall = RateWindow(overall)
 

@@ -238,14 +238,6 @@ class Engine:
             return self.handoffs.reminder(state)
         return self.handle(state, incoming)
 
-    def end_handoff(self, state: State) -> Turn:
-        """Staff closed the conversation from the inbox: the person is told."""
-        return self.handoffs.ended(state)
-
-    def transfer_handoff(self, state: State, org: str) -> Turn:
-        """Staff passed the conversation to ``org``: the person is told who reads now."""
-        return self.handoffs.transferred(state, org)
-
     # -- helpers ------------------------------------------------------------
 
     def _say(self, state: State, key: str, **values: object) -> Turn:

@@ -225,17 +225,17 @@ def test_web_chat_person_reads_staff_replies_and_leaves_with_menu(
     )
 
 
-def test_declining_keeps_nothing_and_without_staff_there_is_no_offer(
-    client: TestClient, settings: Settings
-) -> None:
-    before = web(client, "quiero hablar con una persona", user="nobody-staffed")
-    assert "¿Aceptas?" not in " ".join(before)  # no partner has staff yet
+def test_without_staff_there_is_no_offer_only_the_phones(client: TestClient) -> None:
+    before = " ".join(web(client, "quiero hablar con una persona", user="nobody-staffed"))
+    assert "¿Aceptas?" not in before and "Soy un asistente automático" in before
+
+
+def test_declining_keeps_nothing(client: TestClient, settings: Settings) -> None:
     staff = log_in(client, staff_account(settings))
-    client.app.state.runtime.helpline.forget_staffed()  # type: ignore[attr-defined]
     assert "¿Aceptas?" in " ".join(web(client, "persona", user="declines"))
     assert "no guardo nada" in " ".join(web(client, "2", user="declines"))
     assert queue(client, staff) == []
-    assert _rows(settings, "handoff_messages") == []
+    assert _rows(settings, "handoffs") == [] and _rows(settings, "handoff_messages") == []
 
 
 def test_outside_whatsapps_window_the_template_goes_and_the_reply_waits_for_the_person(

@@ -33,10 +33,6 @@ COOKIE = "pana_admin"
 #: The inbox's session cookie: a coordinator's opens the dashboard too.
 STAFF_COOKIE = "pana_staff"
 SESSION_SECONDS = 12 * 3600
-#: Wrong guesses allowed per client address and minute.
-LOGIN_ATTEMPTS_PER_MINUTE = 10
-#: Login attempts allowed per minute from all addresses together.
-GLOBAL_LOGIN_ATTEMPTS_PER_MINUTE = 30
 
 
 def enabled(runtime: Runtime, request: Request | None = None) -> None:
@@ -140,10 +136,6 @@ def end_session(request: Request, response: Response, runtime: Runtime) -> None:
 
 def allow_attempt(request: Request) -> bool:
     """Count one login attempt from the request's address and in all; False past either limit."""
-    state = request.app.state
-    if getattr(state, "admin_login_limits", None) is None:
-        state.admin_login_limits = LoginLimits(
-            LOGIN_ATTEMPTS_PER_MINUTE, GLOBAL_LOGIN_ATTEMPTS_PER_MINUTE
-        )
     address = request.client.host if request.client else "unknown"
-    return bool(state.admin_login_limits.allow(address))
+    limits: LoginLimits = request.app.state.login_limits["admin"]
+    return limits.allow(address)

@@ -283,7 +283,9 @@ class Desk:
             store.note(
                 connection, self.sealer, row.id, "transferred", now, name=staff.name, to=name
             )
-            self._tell_person(connection, row, now, lambda s: self.engine.transfer_handoff(s, org))
+            self._tell_person(
+                connection, row, now, lambda s: self.engine.handoffs.transferred(s, org)
+            )
         self.wake()
 
     def close(
@@ -298,7 +300,7 @@ class Desk:
             store.note(
                 connection, self.sealer, row.id, "closed", now, name=staff.name, outcome=outcome
             )
-            self._tell_person(connection, row, now, self.engine.end_handoff)
+            self._tell_person(connection, row, now, self.engine.handoffs.ended)
             store.close(connection, row.id, outcome, now)
         self.wake()
 

@@ -32,9 +32,6 @@ from bot.runtime import Runtime, RuntimeDep
 
 router = APIRouter(prefix="/inbox/api", tags=["inbox"])
 COOKIE = "pana_staff"
-#: Wrong logins allowed per client address and minute, and from everywhere together.
-LOGIN_ATTEMPTS_PER_MINUTE = 10
-GLOBAL_LOGIN_ATTEMPTS_PER_MINUTE = 30
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -72,13 +69,9 @@ def _me(runtime: Runtime, staff: StaffMember) -> dict[str, Any]:
 
 
 def _allow_login(request: Request) -> bool:
-    state = request.app.state
-    if getattr(state, "staff_login_limits", None) is None:
-        state.staff_login_limits = LoginLimits(
-            LOGIN_ATTEMPTS_PER_MINUTE, GLOBAL_LOGIN_ATTEMPTS_PER_MINUTE
-        )
     address = request.client.host if request.client else "unknown"
-    return bool(state.staff_login_limits.allow(address))
+    limits: LoginLimits = request.app.state.login_limits["inbox"]
+    return limits.allow(address)
 
 
 class Login(BaseModel):
