@@ -58,24 +58,36 @@ class RateWindow:
 
 
 class KeyedRateLimiter:
-    """One :class:`RateWindow` per key, forgetting keys from earlier minutes."""
+    """A sliding 60-second window per key (like :class:`RateWindow`), forgetting idle keys.
+
+    Sliding for the same reason: counts per calendar minute let twice the limit through
+    in two seconds that straddle a minute's turn. Refused events are not counted.
+    """
 
     def __init__(self, per_minute: int, max_keys: int = 100_000) -> None:
         self.per_minute = per_minute
         self.max_keys = max_keys
         self._lock = threading.Lock()
-        self._minute = 0
-        self._counts: dict[str, int] = {}
+        self._windows: dict[str, deque[float]] = {}
 
     def allow(self, key: str, now: float | None = None, limit: int | None = None) -> bool:
         """Count one event for ``key``; ``limit`` overrides the per-minute limit."""
-        minute = int((now if now is not None else time.monotonic()) // 60)
+        now = now if now is not None else time.monotonic()
         with self._lock:
-            if minute != self._minute or len(self._counts) > self.max_keys:
-                self._minute, self._counts = minute, {}
-            count = self._counts.get(key, 0) + 1
-            self._counts[key] = count
-            return count <= (limit or self.per_minute)
+            if len(self._windows) > self.max_keys:
+                self._forget_idle(now)
+            times = self._windows.setdefault(key, deque())
+            while times and times[0] <= now - 60:
+                times.popleft()
+            if len(times) >= (limit or self.per_minute):
+                return False
+            times.append(now)
+            return True
+
+    def _forget_idle(self, now: float) -> None:
+        self._windows = {k: t for k, t in self._windows.items() if t and t[-1] > now - 60}
+        if len(self._windows) > self.max_keys:  # all busy: start over rather than grow
+            self._windows = {}
 
 
 class LoginLimits:
