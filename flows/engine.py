@@ -397,9 +397,10 @@ class Engine:
             return self._intent(state, decision.targets[0], text)
         if possible_danger and dangers:
             kind = self.kb.safety.kind(dangers[0].kind)
-            if kind is not None and not kind.numbers:
+            if kind is not None and not kind.numbers and not self._answers_else(decision):
                 # No emergency number to check with (hunger, homelessness): the help itself,
-                # even when a topic was understood ("¿hay un comedor abierto hoy?").
+                # unless another subject was clearly understood ("y pa mi bebe de 2 años? no
+                # estamos en el padron" after the SIS is about the SIS, not hunger).
                 return self.safety.answer(state, dangers, today)
         if state.danger and not self._changes_subject(decision, norm):
             # Safety mode: a follow-up ("¿y si no tengo papeles?") stays with the danger's
@@ -434,6 +435,12 @@ class Engine:
             turn = self._prefixed(turn, check)
             turn = replace(turn, events=(*turn.events, Event("danger_check", dangers[0].kind)))
         return turn
+
+    def _answers_else(self, decision: Decision) -> bool:
+        """A clear answer about a subject outside the protective areas."""
+        if decision.kind != "answer" or decision.score < LOW_CONFIDENCE:
+            return False
+        return self._area(decision.targets[0]) not in PROTECTIVE_AREAS
 
     def _not_understood(self, state: State, text: str, decision: Decision) -> Turn:
         """Admit it plainly, offering only readings that are plausible, and the menu."""

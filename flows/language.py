@@ -20,7 +20,17 @@ _WORD = re.compile(r"[a-z]{3,}")
 
 
 def _vocabulary(texts: list[str]) -> set[str]:
-    return {w for text in texts for w in _WORD.findall(normalise(text))}
+    """The words of ``texts``, and the singular of each plural: a misspelling is corrected
+    to one form ("requirments" -> "requirement") while the titles may use the other."""
+    words = {w for text in texts for w in _WORD.findall(normalise(text))}
+    return words | {w[:-1] for w in words if len(w) > 4 and w.endswith("s")}
+
+
+def _name_parts(name: str) -> set[str]:
+    """A name and its parts: "Venelca - Venezolanos en Ica" is also written "venelca" or
+    "venezolanos en ica"."""
+    parts = {name, *re.split(r"\s[-–:]\s|[()]", name)}
+    return {normalise(p) for p in parts if p.strip()}
 
 
 class LanguageGuesser:
@@ -41,9 +51,10 @@ class LanguageGuesser:
         # Names ("Corazones para Todos", "Mag-The Bay") say nothing about the user's language.
         self.names = sorted(
             {
-                normalise(n)
+                part
                 for org in kb.organisations.values()
                 for n in (org.name, org.short_name or "")
+                for part in _name_parts(n)
             }
             | {normalise(c.name) for c in kb.cities.values()},
             key=len,
