@@ -20,8 +20,11 @@ from knowledge.base import KnowledgeBase
 from knowledge.schema import Topic
 from knowledge.text import normalise
 
-#: A follow-up is short: longer messages are new questions.
+#: A follow-up is short: longer messages are new questions...
 MAX_FOLLOW_UP_WORDS = 10
+#: ...unless it opens like one ("y cuánto me va a costar eso? ahorita estoy sin un sol").
+MAX_OPENED_FOLLOW_UP_WORDS = 16
+FOLLOW_UP_OPENINGS = frozenset({"y", "e", "and", "pero", "entonces", "but", "so"})
 
 
 class AspectReader:
@@ -37,9 +40,13 @@ class AspectReader:
             for aspect, a in kb.aspects.items()
         }
 
-    def asked(self, norm: str) -> str | None:
-        """The aspect a short message asks about, if any (longest phrase wins)."""
-        if len(norm.split()) > MAX_FOLLOW_UP_WORDS:
+    def asked(self, norm: str, any_length: bool = False) -> str | None:
+        """The aspect a message asks about, if any (longest phrase wins). Only a short
+        message is a follow-up; ``any_length`` reads a question of any length."""
+        words = norm.split()
+        opened = bool(words) and words[0] in FOLLOW_UP_OPENINGS
+        longest = MAX_OPENED_FOLLOW_UP_WORDS if opened else MAX_FOLLOW_UP_WORDS
+        if not any_length and len(words) > longest:
             return None
         padded = f" {norm} "
         return next((aspect for phrase, aspect in self.asks if phrase in padded), None)

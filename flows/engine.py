@@ -63,6 +63,9 @@ SAFETY_FOLLOW_UP_WORDS = 8
 SAFETY_FOLLOW_UP_SCORE = 0.25
 #: Answers below this blended score are logged for editors as low-confidence.
 LOW_CONFIDENCE = 0.7
+#: A related topic answers an aspect instead when it has this many facts on it, and twice
+#: the topic's own.
+RICHER_FACTS = 3
 
 
 def clean_text(text: str) -> str:
@@ -182,7 +185,7 @@ class Engine:
             turn = step(state, norm)
             if turn is not None:
                 return turn
-        turn = self._follow_up_aspect(state, norm, incoming.today)
+        turn = self._follow_up_aspect(state, norm, text, incoming.today)
         if turn is None:
             turn = self._understand(state, norm, text, incoming.today, lang, dangers)
         return turn
@@ -412,6 +415,11 @@ class Engine:
             if service and len(norm.split()) <= 4:
                 # "¿y en Arequipa?" after a health answer: Arequipa's health organisations.
                 return self._organisations_offering(replace(state, city=city), service)
+        waited = self._asks_wait(norm, decision)
+        if waited and not possible_danger:
+            # "¿cuánto se demora la comisión en responder mi refugio?": the sources rarely
+            # say, so the topic's facts on it or an honest "no tengo ese dato", not the topic.
+            return self._aspect_of_topic(state, waited, "wait", text, today)
         if decision.kind == "answer":
             target = decision.targets[0]
             turn = self.goto(replace(state, alternatives=decision.alternatives), target, today)
@@ -435,6 +443,15 @@ class Engine:
             turn = self._prefixed(turn, check)
             turn = replace(turn, events=(*turn.events, Event("danger_check", dangers[0].kind)))
         return turn
+
+    def _asks_wait(self, norm: str, decision: Decision) -> str | None:
+        """The topic whose processing time a question asks, if that is what it asks."""
+        if decision.kind not in ("answer", "clarify") or not decision.targets:
+            return None
+        if self.aspects.asked(norm, any_length=True) != "wait":
+            return None
+        kind, _, ident = decision.targets[0].partition(":")
+        return ident if kind == "topic" and ident in self.kb.topics else None
 
     def _answers_else(self, decision: Decision) -> bool:
         """A clear answer about a subject outside the protective areas."""
@@ -586,7 +603,9 @@ class Engine:
         )
         return Turn(new, replies, events)
 
-    def _follow_up_aspect(self, state: State, norm: str, today: date | None) -> Turn | None:
+    def _follow_up_aspect(
+        self, state: State, norm: str, text: str, today: date | None
+    ) -> Turn | None:
         """ "¿y cuánto cuesta?" after a topic: that topic's facts on cost, not all of it."""
         if not state.last:
             return None
@@ -602,16 +621,29 @@ class Engine:
             return self._contact_of_last(state, today)
         if kind != "topic" or ident not in self.kb.topics:
             return None
+        return self._aspect_of_topic(state, ident, aspect, text, today)
+
+    def _aspect_of_topic(
+        self, state: State, ident: str, aspect: str, text: str, today: date | None
+    ) -> Turn:
+        """A topic's facts on one aspect, or "no tengo ese dato" with its official link."""
         topic = self.kb.topics[ident]
         lang = state.lang
         facts = self.aspects.facts(topic, aspect, lang)
-        for related in topic.related:
-            if facts or related not in self.kb.topics:
-                break
+        others = [
+            (self.kb.topics[r], self.aspects.facts(self.kb.topics[r], aspect, lang))
+            for r in topic.related
+            if r in self.kb.topics
+        ]
+        others = [(other, found) for other, found in others if found]
+        if others and not facts:
             # The carné de solicitante says whether one may work while refuge is decided.
-            found = self.aspects.facts(self.kb.topics[related], aspect, lang)
-            if found:
-                topic, facts = self.kb.topics[related], found
+            topic, facts = others[0]
+        elif others:
+            # "¿qué papeles piden?" after the visa: its requirements entry says far more.
+            richest = max(others, key=lambda item: len(item[1]))
+            if len(richest[1]) >= max(RICHER_FACTS, 2 * len(facts)):
+                topic, facts = richest
         label = self.kb.aspects[aspect].label.get(lang)
         header = f"*{topic.title.get(lang)}: {label}*"
         links = [f"🔗 {link.url}" for link in topic.links[:2]]
@@ -623,7 +655,12 @@ class Engine:
             reply = Reply("\n".join([header, self.kb.message("no_aspect", lang), *links]))
         else:
             reply = Reply("\n".join([header, self.kb.message("no_aspect_no_link", lang)]))
-        return Turn(state, [reply], [Event("answered", state.last, aspect=aspect)])
+        last = f"topic:{ident}"
+        events = [Event("answered", last, aspect=aspect)]
+        if not facts:
+            # The sources do not say: editors see the question with the unanswered ones.
+            events.append(Event("unanswered", text))
+        return Turn(replace(state, last=last), [reply], events)
 
     def _names_another_entry(self, state: State, norm: str) -> bool:
         """ "¿y el SIS cuánto cuesta?" names a new topic: not a follow-up."""

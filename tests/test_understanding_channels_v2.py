@@ -113,6 +113,24 @@ def test_how_much_after_the_carne_answer_gets_only_the_cost_short(
     assert len(cost) < 0.6 * len(first), (len(cost), len(first))
 
 
+def test_a_long_follow_up_that_opens_with_y_still_asks_about_the_last_answer(
+    chat: Chat,
+) -> None:
+    chat.ask("me aprobaron el refugio y me dicen que ahora saque el carne de extranjeria")
+    cost = chat.ask("y cuanto me va a costar eso? ahorita estoy sin un sol pa pagar nada")
+    assert "Costo" in cost and "exonerado" in cost
+    assert "No encontré" not in cost
+
+
+def test_how_long_a_procedure_takes_is_admitted_with_the_official_link_not_the_topic(
+    chat: Chat, kb: KnowledgeBase
+) -> None:
+    reply = chat.ask("cuanto tiempo se demora la comision en responder mi solicitud de refugio?")
+    assert "No tengo ese dato en mis fuentes" in reply
+    assert "rree.gob.pe" in reply  # where to confirm it
+    assert kb.topics["refugio-solicitud"].text.get("es") not in reply  # not the topic again
+
+
 def test_and_the_phone_after_trujillo_ngos_gets_only_their_phones(chat: Chat) -> None:
     listing = chat.ask("ong en trujillo")
     assert "Trujillo" in listing
