@@ -63,6 +63,8 @@ SAFETY_FOLLOW_UP_WORDS = 8
 SAFETY_FOLLOW_UP_SCORE = 0.25
 #: Answers below this blended score are logged for editors as low-confidence.
 LOW_CONFIDENCE = 0.7
+#: How many of a follow-up's readings may be the related entry it points back at.
+POINTED_CANDIDATES = 3
 #: A related topic answers an aspect instead when it has this many facts on it, and twice
 #: the topic's own.
 RICHER_FACTS = 3
@@ -614,9 +616,15 @@ class Engine:
             return None
         # In safety mode "¿me van a deportar si denuncio?" is about the danger's help.
         safety_status = bool(state.danger) and aspect == "status"
-        if not safety_status and self._names_another_entry(state, norm):
-            return None
         kind, _, ident = state.last.partition(":")
+        named = None if safety_status else self._named_entry(state, norm)
+        pointed = self._pointed_back(norm, ident) if named and aspect != "contact" else None
+        if pointed:
+            # "¿y el carné ese se vence?" after asking for refuge: the applicant's card,
+            # which the last answer spoke of, not a new subject.
+            return self._aspect_of_topic(state, pointed, aspect, text, today)
+        if named:
+            return None
         if aspect == "contact":
             return self._contact_of_last(state, today)
         if kind != "topic" or ident not in self.kb.topics:
@@ -662,16 +670,29 @@ class Engine:
             events.append(Event("unanswered", text))
         return Turn(replace(state, last=last), [reply], events)
 
-    def _names_another_entry(self, state: State, norm: str) -> bool:
-        """ "¿y el SIS cuánto cuesta?" names a new topic: not a follow-up."""
+    def _named_entry(self, state: State, norm: str) -> str | None:
+        """ "¿y el SIS cuánto cuesta?" names another entry than the last answer's."""
         hits = self.understanding.hits(norm)[:3]
         blend = self.understanding.blend(norm, hits).ranked
         aspect_words = set(self.aspects.words)
         content = [w for w in norm.split() if w not in aspect_words]
         if not content or not blend:
-            return False
+            return None
         target, score = blend[0]
-        return target != state.last and score >= 0.62 and not target.startswith("intent:")
+        if target != state.last and score >= 0.62 and not target.startswith("intent:"):
+            return target
+        return None
+
+    def _pointed_back(self, norm: str, last: str) -> str | None:
+        """An entry the last answer relates to, named and pointed at with "ese"/"esa"."""
+        topic = self.kb.topics.get(last)
+        if topic is None or not set(norm.split()) & intents.DEMONSTRATIVES:
+            return None
+        blend = self.understanding.blend(norm, self.understanding.hits(norm)[:3]).ranked
+        for target, score in blend[:POINTED_CANDIDATES]:
+            if target.startswith("topic:") and target[6:] in topic.related and score >= 0.4:
+                return target[6:]
+        return None
 
     def _contact_of_last(self, state: State, today: date | None) -> Turn | None:
         """ "¿y el teléfono?": the last organisation's or consulate's contact, or the

@@ -46,7 +46,10 @@ MESSAGES = (
 
 def asks_for_person(norm: str) -> bool:
     """ "quiero hablar con una persona", "persona", "talk to a human"."""
-    return norm in intents.PERSON_WORDS or intents.contains_phrase(norm, intents.PERSON)
+    if norm in intents.PERSON_WORDS or intents.contains_phrase(norm, intents.PERSON):
+        return True
+    short = len(norm.split()) <= intents.PERSON_SHORT_WORDS
+    return short and intents.contains_phrase(norm, intents.PERSON_IF_SHORT)
 
 
 def leaves(norm: str) -> bool:

@@ -56,16 +56,24 @@ INSULTS = frozenset({
     "pendejo", "imbecil", "maldito", "bot de mierda",
 })
 PERSON = (
-    "hablar con una persona", "hablar con alguien", "hablar con un humano", "persona real",
-    "un humano", "asesor", "operador", "agente", "talk to a person", "talk to someone",
-    "real person", "a human", "speak to someone", "speak with someone", "hablar con un asesor",
+    "hablar con una persona", "hablar con un humano", "persona real",
+    "un humano", "asesor", "operador", "agente", "talk to a person",
+    "real person", "a human", "hablar con un asesor",
     "hablar con una persona real", "atencion humana", "alguien real",
 )
+#: Asks for a person only in a short message: in a story, "solo necesito hablar con
+#: alguien" is a need for listening (Línea 113), not a request for the hand-off.
+PERSON_IF_SHORT = (
+    "hablar con alguien", "talk to someone", "speak to someone", "speak with someone",
+)
+PERSON_SHORT_WORDS = 8
 #: A whole message that asks for a person ("persona", as the bot's own offers say to write).
 PERSON_WORDS = frozenset({
     "persona", "person", "humano", "human", "agente", "agent", "asesor", "una persona",
     "a person", "operador", "hablar con persona",
 })
+#: Words that point back at something already said ("el carné ese", "esa visa").
+DEMONSTRATIVES = frozenset({"ese", "esa", "esos", "esas", "aquel", "aquella"})
 #: Answers to the hand-off's consent question (1 Sí / 2 No).
 CONSENT_YES = frozenset({
     "1", "si", "yes", "acepto", "si acepto", "aceptar", "ok", "dale", "claro", "i agree",

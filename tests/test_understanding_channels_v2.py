@@ -122,6 +122,24 @@ def test_a_long_follow_up_that_opens_with_y_still_asks_about_the_last_answer(
     assert "No encontré" not in cost
 
 
+def test_the_card_pointed_at_with_ese_after_refuge_is_the_applicants_card(chat: Chat) -> None:
+    chat.ask("ya pedi refugio x la pagina de cancilleria")
+    reply = chat.ask("y el carne ese se vence?")
+    assert "Carné de solicitante" in reply and "renova" in reply
+    assert "Carné de extranjería" not in reply
+
+
+def test_a_story_that_needs_someone_to_listen_gets_the_mental_health_line_not_the_hand_off(
+    chat: Chat,
+) -> None:
+    reply = chat.ask(
+        "desde que llegue no duermo, lloro mucho y extraño a mi familia. no quiero hacerme "
+        "daño, solo necesito hablar con alguien. hay algun psicologo gratis?"
+    )
+    assert "113" in reply
+    assert "asistente automático" not in reply
+
+
 def test_how_long_a_procedure_takes_is_admitted_with_the_official_link_not_the_topic(
     chat: Chat, kb: KnowledgeBase
 ) -> None:
