@@ -35,6 +35,10 @@ class AspectReader:
         )
         #: Every word that takes part in asking for an aspect.
         self.words = frozenset(w for phrase, _ in self.asks for w in phrase.split())
+        self.outside = {
+            aspect: tuple(f" {normalise(w)} " for w in a.outside)
+            for aspect, a in kb.aspects.items()
+        }
         self.marks = {
             aspect: tuple(normalise(m) if m != "s/" else m for m in a.marks)
             for aspect, a in kb.aspects.items()
@@ -50,6 +54,13 @@ class AspectReader:
             return None
         padded = f" {norm} "
         return next((aspect for phrase, aspect in self.asks if phrase in padded), None)
+
+    def outside_sources(self, norm: str) -> bool:
+        """ "¿cuánto cobra un abogado por el divorcio?": an aspect asked of someone whose
+        terms the sources do not give (a lawyer's fee, not the official fee)."""
+        aspect = self.asked(norm, any_length=True)
+        padded = f" {norm} "
+        return aspect is not None and any(w in padded for w in self.outside.get(aspect, ()))
 
     def facts(self, topic: Topic, aspect: str, lang: str) -> list[str]:
         """The topic's text and items (in ``lang``) that speak of ``aspect``."""

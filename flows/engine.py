@@ -417,11 +417,13 @@ class Engine:
             if service and len(norm.split()) <= 4:
                 # "¿y en Arequipa?" after a health answer: Arequipa's health organisations.
                 return self._organisations_offering(replace(state, city=city), service)
+        if not possible_danger and self.aspects.outside_sources(norm):
+            return self._out_of_scope(state, text)
         waited = self._asks_wait(norm, decision)
         if waited and not possible_danger:
             # "¿cuánto se demora la comisión en responder mi refugio?": the sources rarely
             # say, so the topic's facts on it or an honest "no tengo ese dato", not the topic.
-            return self._aspect_of_topic(state, waited, "wait", text, today)
+            return self._wait_of(state, waited, text, today)
         if decision.kind == "answer":
             target = decision.targets[0]
             turn = self.goto(replace(state, alternatives=decision.alternatives), target, today)
@@ -447,13 +449,23 @@ class Engine:
         return turn
 
     def _asks_wait(self, norm: str, decision: Decision) -> str | None:
-        """The topic whose processing time a question asks, if that is what it asks."""
+        """The entry whose processing time a question asks, if that is what it asks."""
         if decision.kind not in ("answer", "clarify") or not decision.targets:
             return None
         if self.aspects.asked(norm, any_length=True) != "wait":
             return None
-        kind, _, ident = decision.targets[0].partition(":")
-        return ident if kind == "topic" and ident in self.kb.topics else None
+        return decision.targets[0]
+
+    def _wait_of(self, state: State, target: str, text: str, today: date | None) -> Turn:
+        """A topic's facts on how long it takes; for an office, "no tengo ese dato" and
+        its contacts, to ask them."""
+        kind, _, ident = target.partition(":")
+        if kind == "topic" and ident in self.kb.topics:
+            return self._aspect_of_topic(state, ident, "wait", text, today)
+        turn = self._prefixed(
+            self.goto(state, target, today), self.kb.message("no_aspect", state.lang)
+        )
+        return replace(turn, events=(*turn.events, Event("unanswered", text)))
 
     def _answers_else(self, decision: Decision) -> bool:
         """A clear answer about a subject outside the protective areas."""

@@ -103,6 +103,9 @@ class Aspect(Strict):
     asks: list[str] = Field(min_length=1)
     #: Text that show a fact is about it ("s/", "gratis"); empty: contacts only.
     marks: list[str] = Field(default_factory=list)
+    #: Who, when named, makes the question one the sources cannot answer: the sources give
+    #: official fees, not what a lawyer, a "tramitador" or a private clinic charges.
+    outside: list[str] = Field(default_factory=list)
 
 
 class ForeignOffices(Strict):

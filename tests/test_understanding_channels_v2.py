@@ -225,6 +225,20 @@ def test_small_talk_gets_greeting_goodbye_and_thanks_not_an_unknown_question(
 # Out of scope
 
 
+def test_what_a_lawyer_or_a_fixer_charges_is_out_of_scope_not_the_official_fee(
+    chat: Chat,
+) -> None:
+    reply = chat.ask("cuanto me cobra un tramitador por sacarme el carnet de extranjeria rapido?")
+    assert "No tengo esa información" in reply
+    assert "Fuente:" not in reply and "S/" not in reply  # not the carné's official fee
+
+
+def test_how_long_a_consulate_takes_is_admitted_with_the_consulates_contacts(chat: Chat) -> None:
+    reply = chat.ask("cuantos dias se demora el consulado de peru en quito en dar la visa?")
+    assert "No tengo ese dato en mis fuentes" in reply
+    assert "+593 2-601-0200" in reply  # ask them
+
+
 def test_dollar_rate_is_out_of_scope_and_gets_no_topic_answer(chat: Chat) -> None:
     reply = chat.ask("cuanto esta el dolar hoy")
     assert "No tengo esa información" in reply
