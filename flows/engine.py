@@ -425,6 +425,7 @@ class Engine:
             # say, so the topic's facts on it or an honest "no tengo ese dato", not the topic.
             return self._wait_of(state, waited, text, today)
         if decision.kind == "answer":
+            decision = self._for_age(state, norm, decision)
             target = decision.targets[0]
             turn = self.goto(replace(state, alternatives=decision.alternatives), target, today)
             if decision.score < LOW_CONFIDENCE and not target.startswith(("menu:", "city:")):
@@ -447,6 +448,20 @@ class Engine:
             turn = self._prefixed(turn, check)
             turn = replace(turn, events=(*turn.events, Event("danger_check", dangers[0].kind)))
         return turn
+
+    def _for_age(self, state: State, norm: str, decision: Decision) -> Decision:
+        """ "¿y para mi hija de 3 años?" after Cuna Más (under 3s): the related topic whose
+        ages include 3 (early education), not Cuna Más again."""
+        age = intents.age_in(norm)
+        kind, _, ident = decision.targets[0].partition(":")
+        topic = self.kb.topics.get(ident) if kind == "topic" else None
+        if age is None or topic is None or topic.ages is None or topic.ages.includes(age):
+            return decision
+        for other in topic.related:
+            fits = self.kb.topics.get(other)
+            if fits is not None and fits.ages is not None and fits.ages.includes(age):
+                return replace(decision, targets=(f"topic:{other}",))
+        return decision
 
     def _asks_wait(self, norm: str, decision: Decision) -> str | None:
         """The entry whose processing time a question asks, if that is what it asks."""

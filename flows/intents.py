@@ -286,3 +286,22 @@ def audiences(normalised: str) -> set[str]:
         if words & vocabulary:
             found.add(audience)
     return found
+
+
+#: An age said of a person ("mi hija de 3 anos", "tiene 4 anitos", "is 3 years old"),
+#: not a length of stay ("llevo 5 anos en peru").
+_PERSON_AGE = re.compile(
+    r"\b(?:de|tiene|tienen|cumple|cumplio|is|aged)\s+(\d{1,3})\s*(?:anos|anitos|ano|anito|years?)\b"
+    r"|\b(\d{1,3})\s*years?\s*old\b"
+)
+_PERSON_MONTHS = re.compile(r"\b(?:de|tiene|is|aged)\s+(\d{1,2})\s*(?:meses|mesecitos|months?)\b")
+
+
+def age_in(norm: str) -> int | None:
+    """The age in whole years a normalised message gives ("mi hija de 3 anos" -> 3;
+    "mi bebe de 8 meses" -> 0), if it gives one."""
+    found = _PERSON_AGE.search(norm)
+    if found:
+        return int(found.group(1) or found.group(2))
+    months = _PERSON_MONTHS.search(norm)
+    return int(months.group(1)) // 12 if months else None

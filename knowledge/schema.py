@@ -35,7 +35,7 @@ from datetime import date
 from typing import Annotated, Literal
 
 import phonenumbers
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from knowledge.targets import TARGET_PATTERN
 
@@ -208,6 +208,22 @@ class Entry(Strict):
     notes: str | None = None
 
 
+class AgeRange(Strict):
+    """Ages in whole years, both ends included; ``max`` absent: no upper limit."""
+
+    min: int = Field(ge=0, le=120)
+    max: int | None = Field(default=None, ge=0, le=120)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AgeRange:
+        if self.max is not None and self.max < self.min:
+            raise ValueError(f"ages: max {self.max} is below min {self.min}")
+        return self
+
+    def includes(self, age: int) -> bool:
+        return self.min <= age and (self.max is None or age <= self.max)
+
+
 class Topic(Entry):
     """An answer about one subject: a visa, a health plan, a right.
 
@@ -225,6 +241,10 @@ class Topic(Entry):
     audience: list[str] = Field(default_factory=list)
     #: Ids of topics offered as "see also" after this answer.
     related: list[str] = Field(default_factory=list)
+    #: Ages in years the topic is for, as its source gives them: ``{min: 0, max: 2}`` for
+    #: "menores de 3 años". "¿y para mi hija de 3 años?" then moves to the related topic
+    #: whose ages include 3.
+    ages: AgeRange | None = None
 
     @field_validator("audience")
     @classmethod

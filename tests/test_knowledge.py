@@ -187,3 +187,14 @@ def test_every_gob_pe_link_in_the_seeds_is_in_some_entry(kb: KnowledgeBase) -> N
     # The extraction cuts long URLs at line ends: a seed link must start some known link.
     missing = [url for url in seed_links if not any(k.startswith(url) for k in known)]
     assert not missing, missing
+
+
+def test_check_rejects_an_age_range_upside_down(tmp_path: Path) -> None:
+    (tmp_path / "ages.yaml").write_text(
+        "topics:\n  - id: kids\n    area: education\n    title: {es: T, en: T}\n"
+        "    text: {es: a, en: b}\n    ages: {min: 5, max: 2}\n"
+        "    source: {seed: x.txt, heading: h}\n    as_of: 2022-01-01\n",
+        encoding="utf-8",
+    )
+    _, problems = load_files(tmp_path)
+    assert any("ages.yaml" in str(p) and "(kids)" in str(p) and "max 2" in str(p) for p in problems)

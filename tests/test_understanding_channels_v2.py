@@ -129,6 +129,14 @@ def test_the_card_pointed_at_with_ese_after_refuge_is_the_applicants_card(chat: 
     assert "Carné de extranjería" not in reply
 
 
+def test_and_for_my_three_year_old_after_cuna_mas_moves_to_early_education(chat: Chat) -> None:
+    first = chat.ask("hay guarderias del estado para mi bebe de 1 año?")
+    assert "Cuna Más" in first
+    reply = chat.ask("y para mi hija de 3 años?")
+    assert "Inicial: entre 3 y 5 años" in reply  # Cuna Más is for under 3s
+    assert not reply.startswith("*Cuna Más")
+
+
 def test_a_story_that_needs_someone_to_listen_gets_the_mental_health_line_not_the_hand_off(
     chat: Chat,
 ) -> None:
