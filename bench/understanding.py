@@ -24,7 +24,14 @@ from flows.engine import Engine
 from knowledge import load_knowledge
 
 TESTS = Path(__file__).resolve().parent.parent / "tests"
-SETS = ("conversations", "conversations_dev", "conversations_holdout", "conversations_unseen")
+SETS = (
+    "conversations",
+    "conversations_dev",
+    "conversations_dev2",
+    "conversations_dev3",
+    "conversations_holdout",
+    "conversations_unseen",
+)
 
 
 @contextmanager
@@ -50,7 +57,7 @@ def objective(summary: Summary) -> float:
 
 
 #: Sets the weights are chosen on: the tuned set and the development set, never a frozen one.
-TUNING_SETS = ("conversations", "conversations_dev")
+TUNING_SETS = ("conversations", "conversations_dev", "conversations_dev2")
 
 
 def tune() -> None:
