@@ -85,3 +85,17 @@ def test_editing_example_questions_leaves_the_danger_reader_unchanged(kb: Knowle
     assert after.examples is not before.examples
     assert np.array_equal(after.danger.model.weights, before.danger.model.weights)
     assert np.array_equal(after.danger.model.bias, before.danger.model.bias)
+
+
+def test_editing_safety_data_leaves_the_topic_rankers_unchanged(kb: KnowledgeBase) -> None:
+    """The converse: a new danger example moves the danger reader, never which topic a
+    question about papers or health gets."""
+    edited = copy.deepcopy(kb)
+    first = edited.safety.kinds[0]
+    more = first.examples.model_copy(update={"es": [*first.examples.es, "me encerro otra vez"]})
+    kinds = [first.model_copy(update={"examples": more}), *edited.safety.kinds[1:]]
+    edited.safety = edited.safety.model_copy(update={"kinds": kinds})
+    before, after = fit_models(kb), fit_models(edited)
+    assert not np.array_equal(after.danger.model.weights, before.danger.model.weights)
+    assert after.vectoriser.vocabulary == before.vectoriser.vocabulary
+    assert np.array_equal(after.vectoriser.idf, before.vectoriser.idf)
