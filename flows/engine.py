@@ -407,6 +407,8 @@ class Engine:
                 # unless another subject was clearly understood ("y pa mi bebe de 2 años? no
                 # estamos en el padron" after the SIS is about the SIS, not hunger).
                 return self.safety.answer(state, dangers, today)
+        if possible_danger and dangers and decision.kind in ("clarify", "unknown"):
+            decision = self._with_danger_help(decision, dangers[0])
         if state.danger and not self._changes_subject(decision, norm):
             # Safety mode: a follow-up ("¿y si no tengo papeles?") stays with the danger's
             # help, not a random topic; naming another subject clearly ends it.
@@ -448,6 +450,19 @@ class Engine:
             turn = self._prefixed(turn, check)
             turn = replace(turn, events=(*turn.events, Event("danger_check", dangers[0].kind)))
         return turn
+
+    def _with_danger_help(self, decision: Decision, danger: Danger) -> Decision:
+        """A possible danger and no clear subject: that danger's help is the first reading
+        offered (or the answer, when nothing else is plausible), never only unrelated
+        topics. A refuge story that tells of past threats keeps refuge among the options."""
+        kind = self.kb.safety.kind(danger.kind)
+        if kind is None or kind.topic not in self.kb.topics:
+            return decision
+        help_topic = f"topic:{kind.topic}"
+        if decision.kind == "unknown":
+            return Decision("answer", (help_topic,), decision.city, score=0.0)
+        options = tuple(dict.fromkeys([help_topic, *decision.targets]))[:3]
+        return replace(decision, targets=options)
 
     def _for_age(self, state: State, norm: str, decision: Decision) -> Decision:
         """ "¿y para mi hija de 3 años?" after Cuna Más (under 3s): the related topic whose

@@ -120,6 +120,33 @@ def test_follow_up_in_safety_mode_about_papers_stays_in_protection(chat: Chat) -
     assert "¿Te refieres a" not in reply and "No encontré" not in reply
 
 
+@pytest.mark.parametrize(
+    "message",
+    [
+        "mi jefe tiene mi pasaporte guardado, igual puedo sacar el carne?",
+        "my boss keeps my passport in his office, can I still get the CPP?",
+    ],
+)
+def test_a_boss_keeping_the_passport_gets_the_trafficking_line_before_papers(
+    chat: Chat, kb: KnowledgeBase, message: str
+) -> None:
+    first = chat.send(message)[0]
+    lang = "en" if message.startswith("my") else "es"
+    assert first.startswith(kb.message("danger_first", lang)), first[:300]  # nothing before
+    assert first_number(first) == "1818", first[:300]
+
+
+def test_a_possible_danger_with_no_clear_subject_gets_the_check_and_that_dangers_help(
+    chat: Chat,
+) -> None:
+    reply = "\n".join(
+        chat.send("el dueño del cuarto tiene mi pasaporte y no me lo quiere dar hasta que pague")
+    )
+    assert reply.startswith("¿Estás en peligro ahora?") and "1818" in reply[:120], reply[:300]
+    assert "Trata de personas" in reply  # that danger's help, not unrelated topics
+    assert "¿Te refieres a" not in reply and "No estoy seguro" not in reply
+
+
 @pytest.mark.parametrize("message", ORDINARY)
 def test_ordinary_message_that_looks_alarming_gets_no_emergency_block(
     chat: Chat, kb: KnowledgeBase, message: str
